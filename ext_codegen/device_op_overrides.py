@@ -1,0 +1,33 @@
+"""``CPUDeviceOpOverrides``: the device snippets Inductor splices into the wrapper.
+
+The wrapper module needs a handful of device-specific lines: how to get the
+raw stream a kernel launches on, how to select a device, how to synchronise,
+and a context manager that guards a device index.  For the interpreter
+device there is one device, no stream and nothing to wait for, so every
+snippet is a valid no-op; each method's docstring says what a real device
+would emit instead.  On cuda, ``register("cuda")`` keeps CUDA's own overrides.
+"""
+
+from __future__ import annotations
+
+from torch._inductor.codegen.common import DeviceOpOverrides
+
+
+class CPUDeviceOpOverrides(DeviceOpOverrides):
+    """No-op device snippets for a device that is the host."""
+
+    def import_get_raw_stream_as(self, name: str) -> str:
+        """Define ``name(device_index)``; CUDA imports ``_cuda_getCurrentRawStream`` here."""
+        return f"def {name}(device_index):\n    return 0\n"
+
+    def set_device(self, device_idx: int) -> str:
+        """A statement selecting the device; CUDA emits ``torch.cuda.set_device(i)``."""
+        return "pass"
+
+    def synchronize(self) -> str:
+        """A statement waiting for the device; CUDA emits ``torch.cuda.synchronize()``."""
+        return "pass"
+
+    def device_guard(self, device_idx: int) -> str:
+        """An expression for a ``with`` block; CUDA emits ``torch.cuda._DeviceGuard(i)``."""
+        return "torch._ops.contextlib.nullcontext()"

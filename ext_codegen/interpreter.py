@@ -1,0 +1,335 @@
+"""Running Inductor's Triton kernels with Triton's interpreter, gaps closed.
+
+The plugin's launcher calls :func:`launch` with a kernel's ``JITFunction``,
+the grid and the arguments.  Triton's interpreter executes the kernel's
+Python source one program instance at a time on numpy arrays.  Out of the
+box it cannot run what Inductor emits; each gap is closed here, and only
+while a kernel runs (every change goes through one ``_LangPatchScope`` that
+is restored afterwards):
+
+* **Helpers are JIT functions.**  Inductor's kernels call
+  ``triton_helpers.*`` and other ``@triton.jit`` functions.  Outside
+  ``TRITON_INTERPRET=1`` those are ``JITFunction`` objects, which refuse to be
+  called from Python.  The kernel runs against a copy of its module's globals
+  in which every JIT function, also inside helper modules, is replaced by an
+  interpreted one, whatever the order in which torch and triton were imported.
+* **libdevice.**  ``libdevice.exp``, ``erf``, ``tanh``, ``pow``, ``log1p``, ...
+  are external calls the interpreter refuses.  They resolve to CUDA's
+  declarations (which give Triton the argument and result types) and the
+  calls are executed with the same-named PyTorch operation.
+* **bfloat16.**  The interpreter keeps bf16 as raw 16-bit patterns; it has no
+  bf16 constants and converts other dtypes to bf16 with a plain integer cast
+  (a silently wrong value).  Every cast runs through ``torch.Tensor.to``,
+  which rounds as eager does.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import compat
+
+tl = compat.triton_language()
+interp = compat.triton_interpreter()
+compat.preload_lazy_triton_modules()
+
+# ---------------------------------------------------------------- dtypes
+
+_TL_TO_TORCH = {
+    "int1": torch.bool, "int8": torch.int8, "int16": torch.int16,
+    "int32": torch.int32, "int64": torch.int64, "uint8": torch.uint8,
+    "uint16": torch.uint16, "uint32": torch.uint32, "uint64": torch.uint64,
+    "fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32,
+    "fp64": torch.float64,
+}
+
+
+def _torch_dtype(tl_dtype) -> torch.dtype | None:
+    return _TL_TO_TORCH.get(tl_dtype.name)
+
+
+def _to_torch(data: np.ndarray, tl_dtype) -> torch.Tensor:
+    t = torch.from_numpy(np.ascontiguousarray(data))
+    if tl_dtype.name == "bf16":
+        return t.view(torch.int16).view(torch.bfloat16)
+    return t
+
+
+def _to_numpy(t: torch.Tensor, tl_dtype) -> np.ndarray:
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(np.uint16)
+    return t.numpy()
+
+
+def _cast(builder, src, dst_type):
+    """Replacement for ``InterpreterBuilder.cast_impl``: convert as eager does."""
+    dst = dst_type.scalar
+    src_t, dst_t = _torch_dtype(src.dtype.scalar), _torch_dtype(dst)
+    if src_t is None or dst_t is None:  # fp8 and friends: Triton's own path
+        return _original_cast(builder, src, dst_type)
+    out = _to_torch(src.data, src.dtype.scalar).to(dst_t)
+    return interp.TensorHandle(_to_numpy(out, dst), dst)
+
+
+_original_cast = interp.InterpreterBuilder.cast_impl
+
+
+def _get_bf16(builder, value):
+    bits = torch.tensor([value], dtype=torch.float64).to(torch.bfloat16)
+    return interp.TensorHandle(_to_numpy(bits, tl.bfloat16), tl.bfloat16)
+
+
+# ---------------------------------------------------------------- libdevice
+
+def _libdevice_torch_fn(symbol: str):
+    """``__nv_expf`` -> ``torch.exp``; ``None`` where PyTorch has no match."""
+    name = symbol.removeprefix("__nv_")
+    for candidate in (name, name[:-1] if name[-1:] in ("f", "d") else None):
+        if candidate and candidate in LIBDEVICE_TO_TORCH:
+            return LIBDEVICE_TO_TORCH[candidate]
+    return None
+
+
+def _signbit(x):
+    return torch.signbit(x).to(torch.int32)
+
+
+def _isinf(x):
+    return torch.isinf(x).to(torch.int32)
+
+
+def _isnan(x):
+    return torch.isnan(x).to(torch.int32)
+
+
+def _rint(x):
+    return torch.round(x)
+
+
+def _llrint(x):
+    return torch.round(x).to(torch.int64)
+
+
+def _div_rn(x, y):
+    return x / y
+
+
+def _ilogb(x):
+    return torch.frexp(x)[1] - 1
+
+
+def _ldexp(x, n):
+    return torch.ldexp(x, n.to(x.dtype)).to(x.dtype)
+
+
+def _fmod(x, y):
+    return torch.fmod(x, y)
+
+
+def _cyl_bessel_i0(x):
+    return torch.special.i0(x)
+
+
+LIBDEVICE_TO_TORCH = {
+    # unary, same dtype out
+    "abs": torch.abs, "fabs": torch.abs, "acos": torch.acos, "acosh": torch.acosh,
+    "asin": torch.asin, "asinh": torch.asinh, "atan": torch.atan, "atanh": torch.atanh,
+    "cbrt": lambda x: torch.sign(x) * torch.abs(x).pow(1.0 / 3.0),
+    "ceil": torch.ceil, "cos": torch.cos, "cosh": torch.cosh, "erf": torch.erf,
+    "erfc": torch.erfc, "erfinv": torch.erfinv, "exp": torch.exp, "exp2": torch.exp2,
+    "exp10": lambda x: torch.pow(10.0, x).to(x.dtype), "expm1": torch.expm1,
+    "floor": torch.floor, "lgamma": torch.lgamma, "log": torch.log, "log10": torch.log10,
+    "log1p": torch.log1p, "log2": torch.log2, "nearbyint": _rint, "rint": _rint,
+    "round": lambda x: torch.sign(x) * torch.floor(torch.abs(x) + 0.5),
+    "rsqrt": torch.rsqrt, "sin": torch.sin, "sinh": torch.sinh, "sqrt": torch.sqrt,
+    "tan": torch.tan, "tanh": torch.tanh, "fast_tanh": torch.tanh, "trunc": torch.trunc,
+    "tgamma": lambda x: torch.exp(torch.lgamma(x)) * torch.where(
+        (x < 0) & (torch.floor(x).remainder(2) == 0), -1.0, 1.0).to(x.dtype),
+    "j0": torch.special.bessel_j0, "j1": torch.special.bessel_j1,
+    "y0": torch.special.bessel_y0, "y1": torch.special.bessel_y1,
+    "cyl_bessel_i0": _cyl_bessel_i0, "cyl_bessel_i1": torch.special.i1,
+    "normcdf": torch.special.ndtr, "normcdfinv": torch.special.ndtri,
+    "erfcx": torch.special.erfcx, "sinpi": lambda x: torch.sin(torch.pi * x),
+    "cospi": lambda x: torch.cos(torch.pi * x), "rcp": torch.reciprocal,
+    "frcp_rn": torch.reciprocal, "saturate": lambda x: x.clamp(0, 1),
+    # predicates and integer results
+    "signbit": _signbit, "isinf": _isinf, "isnan": _isnan,
+    "isfinite": lambda x: torch.isfinite(x).to(torch.int32),
+    "finitef": lambda x: torch.isfinite(x).to(torch.int32),
+    "llrint": _llrint, "ilogb": _ilogb,
+    # binary
+    "atan2": torch.atan2, "copysign": torch.copysign, "fmod": _fmod,
+    "hypot": torch.hypot, "nextafter": torch.nextafter, "pow": torch.pow,
+    "powi": lambda x, n: torch.pow(x, n), "fmax": torch.fmax, "fmin": torch.fmin,
+    "remainder": torch.remainder, "fdim": lambda x, y: torch.clamp(x - y, min=0),
+    "div_rn": _div_rn, "fdiv_rn": _div_rn, "ldexp": _ldexp,
+    "fma": lambda x, y, z: x * y + z,
+}
+
+
+def _extern_elementwise(builder, lib_name, lib_path, symbol, args, ret_type, is_pure):
+    fn = _libdevice_torch_fn(symbol)
+    if fn is None:
+        raise NotImplementedError(
+            f"ext_codegen: libdevice function {symbol!r} has no PyTorch equivalent "
+            "in the interpreter; add it to ext_codegen.interpreter.LIBDEVICE_TO_TORCH"
+        )
+    ret = ret_type.scalar
+    with torch.no_grad():
+        out = fn(*(_to_torch(a.data, a.dtype.scalar) for a in args))
+    out = out.to(_torch_dtype(ret))
+    return interp.TensorHandle(_to_numpy(out, ret), ret)
+
+
+# ---------------------------------------------------------------- globals
+
+_LANGUAGE_MODULES = None
+
+
+def _is_language_module(mod) -> bool:
+    global _LANGUAGE_MODULES
+    if _LANGUAGE_MODULES is None:
+        _LANGUAGE_MODULES = {tl, tl.core, tl.math, tl.standard}
+    return mod in _LANGUAGE_MODULES
+
+
+class _InterpretedModule(types.ModuleType):
+    """A module seen from interpreted code: its JIT functions interpreted."""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        super().__init__(module.__name__)
+        self.__wrapped_module = module
+
+    def __getattr__(self, name: str):
+        value = _interpretable(getattr(self.__wrapped_module, name))
+        setattr(self, name, value)
+        return value
+
+
+_converted: dict[int, Any] = {}
+
+
+def _interpretable(value):
+    """What interpreted code should see in place of ``value``."""
+    key = id(value)
+    if key in _converted:
+        return _converted[key][1]
+    result = value
+    if isinstance(value, compat.JITFunction):
+        clone = _rebind(value.fn)
+        if key in _converted:  # created while its module's globals were filled
+            return _converted[key][1]
+        result = interp.InterpretedFunction(clone)
+    elif isinstance(value, types.ModuleType) and not _is_language_module(value):
+        if value.__name__.endswith("libdevice"):
+            result = _libdevice_module()
+        elif any(isinstance(v, compat.JITFunction) for v in vars(value).values()):
+            result = _InterpretedModule(value)
+    # keep ``value`` alive so its id is never reused for another object
+    _converted[key] = (value, result)
+    return result
+
+
+_globals: dict[int, tuple[dict, dict]] = {}
+
+
+def _interpreted_globals(source: dict) -> dict:
+    """A copy of a module's globals in which JIT functions and helper modules are interpreted.
+
+    The copy is cached before it is filled, so modules whose helpers call
+    each other (``triton_helpers``) resolve to the one copy.
+    """
+    entry = _globals.get(id(source))
+    if entry is not None:
+        return entry[1]
+    copy = dict(source)
+    _globals[id(source)] = (source, copy)
+    for name, value in source.items():
+        if isinstance(value, (compat.JITFunction, types.ModuleType)):
+            copy[name] = _interpretable(value)
+    return copy
+
+
+def _rebind(fn: types.FunctionType) -> types.FunctionType:
+    """``fn`` over the interpreted copy of its globals."""
+    clone = types.FunctionType(
+        fn.__code__, _interpreted_globals(fn.__globals__), fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    clone.__kwdefaults__ = fn.__kwdefaults__
+    clone.__annotations__ = dict(fn.__annotations__)
+    return clone
+
+
+_LIBDEVICE = None
+
+
+def _libdevice_module():
+    global _LIBDEVICE
+    if _LIBDEVICE is None:
+        from triton.language.extra.cuda import libdevice
+
+        _LIBDEVICE = libdevice
+    return _LIBDEVICE
+
+
+_language_jit: list[tuple[types.ModuleType, str, Any]] | None = None
+
+
+def _language_jit_functions():
+    """``tl.zeros``, ``tl.sum``, ...: the JIT functions of ``triton.language`` itself."""
+    global _language_jit
+    if _language_jit is None:
+        _language_jit = [
+            (mod, name, _interpretable(value))
+            for mod in (tl, tl.standard, tl.math)
+            for name, value in vars(mod).items()
+            if isinstance(value, compat.JITFunction)
+        ]
+    return _language_jit
+
+
+# ---------------------------------------------------------------- launch
+
+_kernels: dict[Any, tuple] = {}
+
+
+def _prepare(jit_fn):
+    entry = _kernels.get(jit_fn)
+    if entry is None:
+        ifn = _interpretable(jit_fn)
+        fn = ifn.rewrite()
+        constexprs = {n for n, ty in jit_fn.fn.__annotations__.items() if compat.is_constexpr_annotation(ty)}
+        entry = _kernels[jit_fn] = (ifn, fn, constexprs)
+    return entry
+
+
+def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
+    """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name)."""
+    ifn, fn, constexprs = _prepare(jit_fn)
+    scope = interp._patch_lang(ifn.fn)
+    try:
+        builder = interp.interpreter_builder
+        cls = type(builder)
+        scope.set_attr(cls, "cast_impl", _cast)
+        scope.set_attr(cls, "get_bf16", _get_bf16)
+        scope.set_attr(cls, "create_extern_elementwise", _extern_elementwise)
+        interp._patch_builtin(_libdevice_module(), builder, scope)
+        for mod, name, value in _language_jit_functions():
+            scope.set_attr(mod, name, value)
+        call_args = {
+            name: value if name in constexprs else interp._implicit_cvt(value)
+            for name, value in args.items()
+        }
+        gx, gy, gz = grid
+        builder.set_grid_dim(gx, gy, gz)
+        for x in range(gx):
+            for y in range(gy):
+                for z in range(gz):
+                    builder.set_grid_idx(x, y, z)
+                    fn(**call_args)
+    finally:
+        scope.restore()

@@ -1,0 +1,136 @@
+"""Registering the four extension points for a device, exactly and reversibly.
+
+Inductor keeps three registries keyed by device type: the codegen pair
+(scheduling and wrapper) of ``register_backend_for_device``, the device op
+overrides of ``register_device_op_overrides`` and Dynamo's device interfaces
+of ``register_interface_for_device``.  Each is filled lazily with Inductor's
+defaults, so :func:`register` first forces that initialisation (otherwise the
+defaults would overwrite ours later), remembers what it replaces, and
+:func:`unregister` puts exactly that back.
+
+A fourth entry keeps caches apart: the backend registers a custom FX pass
+(which changes nothing in the graph) whose ``uuid`` names this package and
+its version.  Inductor folds every registered backend pass's uuid into the
+FX graph cache key, so a graph compiled by stock Inductor is never served to
+this backend, nor the other way round.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any
+
+import torch
+from torch._dynamo import device_interface as dyn_di
+from torch._inductor.codegen import common as codegen_common
+from torch._inductor.custom_graph_pass import CustomGraphModulePass
+
+from .device_interface import DeviceInterface
+from .device_op_overrides import CPUDeviceOpOverrides
+from .scheduling import ExtensionScheduling
+from .wrapper import ExtensionWrapperCodegen
+
+SUPPORTED_DEVICES = ("cpu", "cuda")
+_MISSING = object()
+
+
+class CacheKeyPass(CustomGraphModulePass):
+    """An FX pass that leaves the graph alone and exists for its ``uuid``."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def __call__(self, gm: torch.fx.GraphModule) -> None:
+        return None
+
+    def uuid(self) -> str:
+        from . import __version__
+        from .triton_backend.compiler import PLUGIN_VERSION
+
+        return f"ext_codegen-{__version__}-plugin{PLUGIN_VERSION}-{self.device}"
+
+
+@dataclasses.dataclass
+class _Saved:
+    codegen: Any
+    backend_pass: Any
+    backend_config: Any
+    op_overrides: Any
+    interface: Any
+
+
+_registered: dict[str, _Saved] = {}
+
+
+def _initialise_inductor_registries() -> None:
+    codegen_common.init_backend_registration()
+    codegen_common._initialize_device_op_overrides()
+    dyn_di.get_interface_for_device("cpu")  # runs init_device_reg once
+
+
+def register(device: str = "cpu") -> None:
+    """Make Inductor compile ``device`` tensors with the extension backend."""
+    if device not in SUPPORTED_DEVICES:
+        raise ValueError(
+            f"ext_codegen cannot register for device {device!r}: supported are {SUPPORTED_DEVICES}"
+        )
+    if device in _registered:
+        raise RuntimeError(f"ext_codegen is already registered for {device!r}; call unregister first")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("ext_codegen.register('cuda') needs a CUDA GPU, and none is available")
+    _initialise_inductor_registries()
+    saved = _Saved(
+        codegen=codegen_common.device_codegens.get(device, _MISSING),
+        backend_pass=codegen_common.custom_backend_passes.get(device, _MISSING),
+        backend_config=codegen_common.custom_backend_codegen_configs.get(device, _MISSING),
+        op_overrides=codegen_common.device_op_overrides_dict.get(device, _MISSING),
+        interface=dyn_di.device_interfaces.get(device, _MISSING),
+    )
+    codegen_common.register_backend_for_device(
+        device,
+        ExtensionScheduling,
+        ExtensionWrapperCodegen,
+        device_custom_pass=CacheKeyPass(device),
+    )
+    if device == "cpu":
+        # cuda keeps its own streams, guards and interface: only cpu needs ours.
+        codegen_common.register_device_op_overrides(device, CPUDeviceOpOverrides())
+        dyn_di.register_interface_for_device(device, DeviceInterface)
+    _registered[device] = saved
+    torch._dynamo.reset()
+
+
+def unregister(device: str = "cpu") -> None:
+    """Put back exactly what :func:`register` replaced for ``device``."""
+    saved = _registered.get(device)
+    if saved is None:
+        raise RuntimeError(f"ext_codegen is not registered for {device!r}: nothing to unregister")
+    for table, value in (
+        (codegen_common.device_codegens, saved.codegen),
+        (codegen_common.custom_backend_passes, saved.backend_pass),
+        (codegen_common.custom_backend_codegen_configs, saved.backend_config),
+        (codegen_common.device_op_overrides_dict, saved.op_overrides),
+        (dyn_di.device_interfaces, saved.interface),
+    ):
+        if value is _MISSING:
+            table.pop(device, None)
+        else:
+            table[device] = value
+    del _registered[device]
+    torch._dynamo.reset()
+
+
+def is_registered(device: str = "cpu") -> bool:
+    """Whether :func:`register` is in effect for ``device``."""
+    return device in _registered
+
+
+@contextlib.contextmanager
+def registered(device: str = "cpu"):
+    """``register(device)`` for the duration of a ``with`` block."""
+    register(device)
+    try:
+        yield
+    finally:
+        unregister(device)

@@ -1,0 +1,111 @@
+"""The compiler half of the plugin: Triton's front end, then nothing.
+
+``triton.compile`` asks this backend for its stages.  The kernel still goes
+through Triton's real front end (``ASTSource.make_ir``), so a kernel Triton
+would reject on a GPU is rejected here too, and the Triton IR is kept in the
+cache beside the metadata.  No machine code is produced: the launcher in
+:mod:`ext_codegen.triton_backend.driver` executes the kernel's Python source
+with Triton's interpreter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from types import ModuleType
+
+from triton.backends.compiler import BaseBackend, GPUTarget
+
+from . import BACKEND_NAME
+
+# Bumped whenever what this backend produces for a kernel changes, so that
+# Triton's and Inductor's caches never serve an artifact of an older plugin.
+PLUGIN_VERSION = "1"
+
+
+@dataclasses.dataclass(frozen=True)
+class InterpreterOptions:
+    num_warps: int = 4
+    num_ctas: int = 1
+    num_stages: int = 1
+    warp_size: int = 1
+    maxnreg: int | None = None
+    cluster_dims: tuple = (1, 1, 1)
+    enable_fp_fusion: bool = False
+    launch_cooperative_grid: bool = False
+    launch_pdl: bool = False
+    supported_fp8_dtypes: tuple = ("fp8e5", "fp8e4nv", "fp8e4b15")
+    deprecated_fp8_dot_operand_dtypes: tuple = ()
+    default_dot_input_precision: str = "ieee"
+    allowed_dot_input_precisions: tuple = ("ieee", "tf32", "tf32x3")
+    max_num_imprecise_acc_default: int = 0
+    extern_libs: tuple | None = None
+    debug: bool = False
+    sanitize_overflow: bool = False
+    backend_name: str = BACKEND_NAME
+    arch: str | None = None
+    instrumentation_mode: str = ""
+
+    def hash(self) -> str:
+        key = "_".join(f"{k}-{v}" for k, v in sorted(self.__dict__.items()))
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+class InterpreterBackend(BaseBackend):
+    binary_ext = "pysrc"
+
+    @staticmethod
+    def supports_target(target: GPUTarget) -> bool:
+        return target.backend == BACKEND_NAME
+
+    def __init__(self, target: GPUTarget) -> None:
+        super().__init__(target)
+
+    def hash(self) -> str:
+        return f"ext_codegen-interpreter-{PLUGIN_VERSION}"
+
+    def parse_options(self, options: dict) -> InterpreterOptions:
+        names = {f.name for f in dataclasses.fields(InterpreterOptions)}
+        known = {k: v for k, v in options.items() if k in names and v is not None}
+        if "cluster_dims" in known:
+            known["cluster_dims"] = tuple(known["cluster_dims"])
+        return InterpreterOptions(**known)
+
+    def pack_metadata(self, metadata):
+        return (metadata.num_warps, metadata.num_ctas, metadata.shared)
+
+    def get_codegen_implementation(self, options):
+        return {"min_dot_size": lambda lhs_type, rhs_type: (1, 1, 1)}
+
+    def get_module_map(self) -> dict[str, ModuleType]:
+        # The front end resolves ``libdevice.*`` through this map.  CUDA's
+        # declarations give every function its argument and result types;
+        # the interpreter later routes the calls to PyTorch (see
+        # ext_codegen.interpreter).
+        from triton.language.extra.cuda import libdevice
+
+        return {"triton.language.extra.libdevice": libdevice}
+
+    def load_dialects(self, context) -> None:
+        pass
+
+    def add_stages(self, stages: dict, options, language=None) -> None:
+        stages["ttir"] = self._keep_ttir
+        stages[self.binary_ext] = self._python_source
+
+    @staticmethod
+    def _keep_ttir(mod, metadata):
+        metadata["shared"] = 0
+        metadata.setdefault("global_scratch_size", 0)
+        metadata.setdefault("global_scratch_align", 1)
+        metadata.setdefault("profile_scratch_size", 0)
+        metadata.setdefault("profile_scratch_align", 1)
+        metadata["name"] = mod.get_entry_func_name()
+        return mod
+
+    @staticmethod
+    def _python_source(mod, metadata) -> bytes:
+        # The "binary" is the Triton IR text: the launcher needs only the
+        # kernel's Python function, which it gets from the compiled source.
+        return str(mod).encode()
+

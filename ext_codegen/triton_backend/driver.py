@@ -1,0 +1,123 @@
+"""The driver half of the plugin: the host is the device.
+
+Triton allows exactly one active driver.  This one is active only when no
+other installed backend is, so on a CUDA machine the NVIDIA driver stays the
+default and Inductor switches to this one (by its name, ``cpu``) only while
+it compiles and launches kernels for cpu tensors.
+
+The launcher receives the same arguments a CUDA launcher does and runs the
+kernel's Python function over the grid with :func:`ext_codegen.interpreter.launch`.
+"""
+
+from __future__ import annotations
+
+import torch
+from triton.backends.compiler import GPUTarget
+from triton.backends.driver import DriverBase
+
+from . import BACKEND_NAME
+
+
+class InterpreterUtils:
+    """What ``CompiledKernel`` asks of ``driver.active.utils``."""
+
+    @staticmethod
+    def load_binary(name, kernel, shared, device):
+        # (module, function, n_regs, n_spills, n_max_threads)
+        return None, name, 0, 0, 1 << 30
+
+    @staticmethod
+    def unload_module(module):
+        return None
+
+    @staticmethod
+    def get_device_properties(device):
+        return {"max_shared_mem": 1 << 30, "multiprocessor_count": 1, "warpSize": 1}
+
+
+class InterpreterLauncher:
+    """Called with the launch arguments of Triton's GPU launchers."""
+
+    def __init__(self, src, metadata) -> None:
+        self.fn = src.fn
+        names = list(src.fn.arg_names)
+        signature = dict(src.signature)
+        constants = {
+            (names.index(k),) if isinstance(k, str) else tuple(k): v
+            for k, v in getattr(src, "constants", {}).items()
+        }
+        self.names = names
+        self.constexpr_at = {
+            i: constants.get((i,))
+            for i, name in enumerate(names)
+            if signature.get(name) == "constexpr"
+        }
+
+    def __call__(self, gridX, gridY, gridZ, stream, function, kernel_metadata,
+                 launch_metadata, launch_enter_hook, launch_exit_hook, *args):
+        from ..interpreter import launch
+
+        if launch_enter_hook is not None:
+            launch_enter_hook(launch_metadata)
+        if len(args) == len(self.names):
+            values = list(args)
+            for i, value in self.constexpr_at.items():
+                values[i] = value
+        else:
+            rest = iter(args)
+            values = [
+                self.constexpr_at[i] if i in self.constexpr_at else next(rest)
+                for i in range(len(self.names))
+            ]
+        launch(self.fn, (gridX, gridY, gridZ), dict(zip(self.names, values)))
+        if launch_exit_hook is not None:
+            launch_exit_hook(launch_metadata)
+
+
+class InterpreterDriver(DriverBase):
+    def __init__(self) -> None:
+        super().__init__()
+        self.utils = InterpreterUtils()
+        self.launcher_cls = InterpreterLauncher
+
+    @classmethod
+    def is_active(cls) -> bool:
+        from triton.backends import backends
+
+        return not any(
+            b.driver.is_active() for name, b in backends.items() if name != BACKEND_NAME
+        )
+
+    def map_python_to_cpp_type(self, ty: str) -> str:
+        return ty
+
+    def get_current_target(self) -> GPUTarget:
+        return GPUTarget(BACKEND_NAME, "", 1)
+
+    def get_active_torch_device(self):
+        return torch.device("cpu")
+
+    def get_device_interface(self):
+        from torch._dynamo.device_interface import get_interface_for_device
+
+        return get_interface_for_device("cpu")
+
+    def get_current_device(self) -> int:
+        return 0
+
+    def set_current_device(self, device) -> None:
+        return None
+
+    def get_current_stream(self, device=None) -> int:
+        return 0
+
+    def get_benchmarker(self):
+        from triton.testing import do_bench
+
+        return do_bench
+
+    def get_empty_cache_for_benchmark(self):
+        return torch.empty(1024 * 1024, dtype=torch.int8)
+
+    def clear_cache(self, cache) -> None:
+        cache.zero_()
