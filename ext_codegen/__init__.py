@@ -1,26 +1,41 @@
 """ext_codegen: an out-of-tree PyTorch Inductor backend that generates Triton and runs it.
 
+The public names are imported on first use.  Triton imports this package's
+``triton_backend`` plugin while *it* is being imported, which can happen in
+the middle of ``import torch._inductor``; an eager import of Inductor here
+would then be circular and leave Inductor believing Triton is missing.
+
 >>> import ext_codegen
 >>> sorted(ext_codegen.__all__)  # doctest: +NORMALIZE_WHITESPACE
 ['CPUDeviceOpOverrides', 'DeviceInterface', 'ExtensionScheduling', 'ExtensionWrapperCodegen',
  'is_registered', 'register', 'registered', 'unregister']
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
-from .device_interface import DeviceInterface
-from .device_op_overrides import CPUDeviceOpOverrides
-from .registration import is_registered, register, registered, unregister
-from .scheduling import ExtensionScheduling
-from .wrapper import ExtensionWrapperCodegen
+_PUBLIC = {
+    "CPUDeviceOpOverrides": "device_op_overrides",
+    "DeviceInterface": "device_interface",
+    "ExtensionScheduling": "scheduling",
+    "ExtensionWrapperCodegen": "wrapper",
+    "is_registered": "registration",
+    "register": "registration",
+    "registered": "registration",
+    "unregister": "registration",
+}
 
-__all__ = [
-    "CPUDeviceOpOverrides",
-    "DeviceInterface",
-    "ExtensionScheduling",
-    "ExtensionWrapperCodegen",
-    "is_registered",
-    "register",
-    "registered",
-    "unregister",
-]
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ext_codegen' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

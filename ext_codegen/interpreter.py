@@ -78,6 +78,41 @@ def _cast(builder, src, dst_type):
 _original_cast = interp.InterpreterBuilder.cast_impl
 
 
+def _is_bf16(handle) -> bool:
+    return getattr(handle.dtype, "scalar", None) is not None and handle.dtype.scalar.name == "bf16"
+
+
+def _bf16_to_f32(handle):
+    if _is_bf16(handle):
+        return interp.TensorHandle(_to_torch(handle.data, tl.bfloat16).float().numpy(), tl.float32)
+    return handle
+
+
+def _bf16_arithmetic(original):
+    """Wrap an ``InterpreterBuilder`` operator so bf16 operands are computed, not bit-mangled.
+
+    The interpreter stores bf16 as uint16 bit patterns and would add, multiply
+    and compare those integers.  Here bf16 operands are widened to float32,
+    the operator runs, and a floating result is rounded back to bf16, as a
+    GPU's bf16 arithmetic does.
+    """
+
+    def op(builder, *handles, **kwargs):
+        if not any(isinstance(h, interp.TensorHandle) and _is_bf16(h) for h in handles):
+            return original(builder, *handles, **kwargs)
+        wide = [_bf16_to_f32(h) if isinstance(h, interp.TensorHandle) else h for h in handles]
+        out = original(builder, *wide, **kwargs)
+        if out.data.dtype.kind == "f":
+            rounded = torch.from_numpy(np.ascontiguousarray(out.data, dtype=np.float32)).to(torch.bfloat16)
+            return interp.TensorHandle(_to_numpy(rounded, tl.bfloat16), tl.bfloat16)
+        return out
+
+    return op
+
+
+_BF16_AWARE = ("binary_op", "unary_op", "ternary_op", "create_fma")
+
+
 def _get_bf16(builder, value):
     bits = torch.tensor([value], dtype=torch.float64).to(torch.bfloat16)
     return interp.TensorHandle(_to_numpy(bits, tl.bfloat16), tl.bfloat16)
@@ -297,12 +332,31 @@ def _language_jit_functions():
 _kernels: dict[Any, tuple] = {}
 
 
+def _live(jit_fn):
+    """The ``JITFunction`` with its Python function attached.
+
+    When Inductor compiles in its worker processes, the kernel object that
+    comes back has had its function dropped for pickling (``fn.fn is None``);
+    the kernel's module file is still on disk, so it is loaded again here.
+    """
+    if jit_fn.fn is not None:
+        return jit_fn
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"ext_codegen_kernel_{abs(hash(jit_fn.file_name))}", jit_fn.file_name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kernel = getattr(module, jit_fn.__name__)
+    return getattr(kernel, "fn", kernel)
+
+
 def _prepare(jit_fn):
     entry = _kernels.get(jit_fn)
     if entry is None:
-        ifn = _interpretable(jit_fn)
+        live = _live(jit_fn)
+        ifn = _interpretable(live)
         fn = ifn.rewrite()
-        constexprs = {n for n, ty in jit_fn.fn.__annotations__.items() if compat.is_constexpr_annotation(ty)}
+        constexprs = {n for n, ty in live.fn.__annotations__.items() if compat.is_constexpr_annotation(ty)}
         entry = _kernels[jit_fn] = (ifn, fn, constexprs)
     return entry
 
@@ -317,6 +371,8 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
         scope.set_attr(cls, "cast_impl", _cast)
         scope.set_attr(cls, "get_bf16", _get_bf16)
         scope.set_attr(cls, "create_extern_elementwise", _extern_elementwise)
+        for name in _BF16_AWARE:
+            scope.set_attr(cls, name, _bf16_arithmetic(getattr(cls, name)))
         interp._patch_builtin(_libdevice_module(), builder, scope)
         for mod, name, value in _language_jit_functions():
             scope.set_attr(mod, name, value)

@@ -7,11 +7,13 @@ it compiles and launches kernels for cpu tensors.
 
 The launcher receives the same arguments a CUDA launcher does and runs the
 kernel's Python function over the grid with :func:`ext_codegen.interpreter.launch`.
+
+Triton imports this module while it is itself being imported, possibly from
+inside ``import torch``: torch is imported only inside methods.
 """
 
 from __future__ import annotations
 
-import torch
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
@@ -95,6 +97,8 @@ class InterpreterDriver(DriverBase):
         return GPUTarget(BACKEND_NAME, "", 1)
 
     def get_active_torch_device(self):
+        import torch
+
         return torch.device("cpu")
 
     def get_device_interface(self):
@@ -117,6 +121,8 @@ class InterpreterDriver(DriverBase):
         return do_bench
 
     def get_empty_cache_for_benchmark(self):
+        import torch
+
         return torch.empty(1024 * 1024, dtype=torch.int8)
 
     def clear_cache(self, cache) -> None:
