@@ -16,6 +16,50 @@ from torch._dynamo.device_interface import CpuInterface
 class DeviceInterface(CpuInterface):
     """The extension device as Dynamo and Inductor see it: the host, run by Triton's interpreter."""
 
+    class device:
+        """``with interface.device(d):`` selects a device; the host has only one."""
+
+        def __init__(self, device) -> None:
+            self.device = device
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> bool:
+            return False
+
+    @staticmethod
+    def set_device(device) -> None:
+        """Selecting the (only) device is a no-op."""
+        return None
+
+    @staticmethod
+    def exchange_device(device: int) -> int:
+        """Swap the current device index for ``device``; returns the old one (always 0)."""
+        return 0
+
+    @staticmethod
+    def maybe_exchange_device(device: int) -> int:
+        """Like :meth:`exchange_device`, for a possibly negative index."""
+        return 0
+
+    @staticmethod
+    def stream(stream):
+        """A ``with`` block on a stream: kernels run in order, so nothing changes."""
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    @staticmethod
+    def current_stream():
+        """The host has no streams: ``None``."""
+        return None
+
+    @staticmethod
+    def set_stream(stream) -> None:
+        """No streams to select."""
+        return None
+
     @staticmethod
     def is_triton_capable(device=None) -> bool:
         """Triton kernels can run here: the package ships the ``cpu`` Triton backend."""

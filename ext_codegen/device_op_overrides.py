@@ -18,7 +18,8 @@ class CPUDeviceOpOverrides(DeviceOpOverrides):
 
     def import_get_raw_stream_as(self, name: str) -> str:
         """Define ``name(device_index)``; CUDA imports ``_cuda_getCurrentRawStream`` here."""
-        return f"def {name}(device_index):\n    return 0\n"
+        # One line: Inductor splices this snippet at several indentation levels.
+        return f"def {name}(device_index): return 0"
 
     def set_device(self, device_idx: int) -> str:
         """A statement selecting the device; CUDA emits ``torch.cuda.set_device(i)``."""

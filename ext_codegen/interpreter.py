@@ -245,6 +245,24 @@ class _InterpretedModule(types.ModuleType):
         return value
 
 
+class _DeviceFunction(interp.InterpretedFunction):
+    """An interpreted ``@triton.jit`` function called from inside a kernel.
+
+    Triton's own class patches ``triton.language`` again on every device call
+    and never restores it, which leaves the language patched for the next
+    real compilation.  :func:`launch` patches once, for the whole kernel, and
+    restores afterwards; device calls only run the rewritten function.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return self.rewrite()(*args, **kwargs)
+
+
+# A function whose globals name both ``triton.language`` and
+# ``triton.language.core``, so that one ``_patch_lang`` covers every module
+# that kernels and Triton's own helpers (``tl.standard`` uses ``core``) call.
+_LANGUAGE_PROBE = types.FunctionType(compile("None", "<ext_codegen>", "eval"), {"tl": tl, "core": tl.core})
+
 _converted: dict[int, Any] = {}
 
 
@@ -258,7 +276,7 @@ def _interpretable(value):
         clone = _rebind(value.fn)
         if key in _converted:  # created while its module's globals were filled
             return _converted[key][1]
-        result = interp.InterpretedFunction(clone)
+        result = _DeviceFunction(clone)
     elif isinstance(value, types.ModuleType) and not _is_language_module(value):
         if value.__name__.endswith("libdevice"):
             result = _libdevice_module()
@@ -364,7 +382,7 @@ def _prepare(jit_fn):
 def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
     """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name)."""
     ifn, fn, constexprs = _prepare(jit_fn)
-    scope = interp._patch_lang(ifn.fn)
+    scope = interp._patch_lang(_LANGUAGE_PROBE)
     try:
         builder = interp.interpreter_builder
         cls = type(builder)

@@ -8,7 +8,13 @@ defaults, so :func:`register` first forces that initialisation (otherwise the
 defaults would overwrite ours later), remembers what it replaces, and
 :func:`unregister` puts exactly that back.
 
-A fourth entry keeps caches apart: the backend registers a custom FX pass
+Inductor also reads ``config.cpu_backend`` (and ``cuda_backend``) to decide
+whether a device's kernels are Triton: it upcasts bf16/fp16 arithmetic to
+float32, plans argmax indices and benchmarks fusions only for Triton devices.
+Registering on cpu therefore also sets ``torch._inductor.config.cpu_backend``
+to ``"triton"``, and unregistering restores its previous value.
+
+A further entry keeps caches apart: the backend registers a custom FX pass
 (which changes nothing in the graph) whose ``uuid`` names this package and
 its version.  Inductor folds every registered backend pass's uuid into the
 FX graph cache key, so a graph compiled by stock Inductor is never served to
@@ -23,6 +29,7 @@ from typing import Any
 
 import torch
 from torch._dynamo import device_interface as dyn_di
+from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.custom_graph_pass import CustomGraphModulePass
 
@@ -58,6 +65,7 @@ class _Saved:
     backend_config: Any
     op_overrides: Any
     interface: Any
+    backend_option: Any
 
 
 _registered: dict[str, _Saved] = {}
@@ -86,6 +94,7 @@ def register(device: str = "cpu") -> None:
         backend_config=codegen_common.custom_backend_codegen_configs.get(device, _MISSING),
         op_overrides=codegen_common.device_op_overrides_dict.get(device, _MISSING),
         interface=dyn_di.device_interfaces.get(device, _MISSING),
+        backend_option=getattr(inductor_config, f"{device}_backend"),
     )
     codegen_common.register_backend_for_device(
         device,
@@ -97,6 +106,7 @@ def register(device: str = "cpu") -> None:
         # cuda keeps its own streams, guards and interface: only cpu needs ours.
         codegen_common.register_device_op_overrides(device, CPUDeviceOpOverrides())
         dyn_di.register_interface_for_device(device, DeviceInterface)
+    setattr(inductor_config, f"{device}_backend", "triton")
     _registered[device] = saved
     torch._dynamo.reset()
 
@@ -117,6 +127,7 @@ def unregister(device: str = "cpu") -> None:
             table.pop(device, None)
         else:
             table[device] = value
+    setattr(inductor_config, f"{device}_backend", saved.backend_option)
     del _registered[device]
     torch._dynamo.reset()
 

@@ -1,0 +1,42 @@
+"""Compile with the extension backend, run, and check against eager."""
+
+from __future__ import annotations
+
+import torch
+from torch._inductor.utils import run_and_get_code
+
+from ext_codegen.wrapper import HEADER_MARK
+
+
+def compile_and_check(fn, *args, atol=1e-5, rtol=1e-4, reference_dtype=torch.float64, **compile_kwargs):
+    """Compile ``fn`` with the registered backend, check it ran our Triton, compare with eager.
+
+    The reference is eager ``fn`` on inputs upcast to ``reference_dtype``
+    (floating inputs only), cast back to the compiled output's dtype.
+    Returns the compiled output and the generated code.
+    """
+    torch._dynamo.reset()
+    out, codes = run_and_get_code(torch.compile(fn, **compile_kwargs), *args)
+    code = "\n".join(codes)
+    assert "@triton.jit" in code, "no Triton kernel was generated"
+    assert HEADER_MARK in code, "the wrapper was not written by ExtensionWrapperCodegen"
+    ref_args = [
+        a.to(reference_dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args
+    ]
+    ref = fn(*ref_args)
+    assert_same(out, ref, atol=atol, rtol=rtol)
+    return out, code
+
+
+def assert_same(out, ref, atol, rtol):
+    if isinstance(out, (tuple, list)):
+        assert len(out) == len(ref)
+        for o, r in zip(out, ref):
+            assert_same(o, r, atol, rtol)
+        return
+    assert out.shape == ref.shape, (out.shape, ref.shape)
+    if out.is_floating_point():
+        torch.testing.assert_close(out.double(), ref.double(), atol=atol, rtol=rtol, equal_nan=True)
+    else:
+        assert out.dtype == ref.dtype, (out.dtype, ref.dtype)
+        assert torch.equal(out, ref)
