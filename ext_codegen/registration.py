@@ -73,7 +73,7 @@ _registered: dict[str, _Saved] = {}
 
 def _initialise_inductor_registries() -> None:
     codegen_common.init_backend_registration()
-    codegen_common._initialize_device_op_overrides()
+    codegen_common.get_device_op_overrides("cpu")  # fills the table on first use
     dyn_di.get_interface_for_device("cpu")  # runs init_device_reg once
 
 

@@ -45,6 +45,8 @@ class InterpreterOptions:
     backend_name: str = BACKEND_NAME
     arch: str | None = None
     instrumentation_mode: str = ""
+    # triton 3.9's JIT passes this to every backend's options
+    fpsan_homomorphic_casts: bool = False
 
     def hash(self) -> str:
         key = "_".join(f"{k}-{v}" for k, v in sorted(self.__dict__.items()))
