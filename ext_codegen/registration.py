@@ -14,6 +14,15 @@ float32, plans argmax indices and benchmarks fusions only for Triton devices.
 Registering on cpu therefore also sets ``torch._inductor.config.cpu_backend``
 to ``"triton"``, and unregistering restores its previous value.
 
+On cpu, kernels are also compiled in the calling process
+(``config.compile_threads = 1`` while registered).  Triton keeps one *active*
+driver per process; Inductor switches it to the ``cpu`` backend just before it
+compiles a cpu kernel, but a kernel compiled in a worker process is loaded in
+the parent under whatever driver is active there (CUDA's, on a GPU machine),
+which cannot load it.  Compiling in-process keeps the switch and the load
+together; on the 2-core machines this package targets, parallel compilation
+gains little anyway.
+
 A further entry keeps caches apart: the backend registers a custom FX pass
 (which changes nothing in the graph) whose ``uuid`` names this package and
 its version.  Inductor folds every registered backend pass's uuid into the
@@ -66,6 +75,7 @@ class _Saved:
     op_overrides: Any
     interface: Any
     backend_option: Any
+    compile_threads: Any
 
 
 _registered: dict[str, _Saved] = {}
@@ -95,6 +105,7 @@ def register(device: str = "cpu") -> None:
         op_overrides=codegen_common.device_op_overrides_dict.get(device, _MISSING),
         interface=dyn_di.device_interfaces.get(device, _MISSING),
         backend_option=getattr(inductor_config, f"{device}_backend"),
+        compile_threads=inductor_config.compile_threads,
     )
     codegen_common.register_backend_for_device(
         device,
@@ -106,6 +117,7 @@ def register(device: str = "cpu") -> None:
         # cuda keeps its own streams, guards and interface: only cpu needs ours.
         codegen_common.register_device_op_overrides(device, CPUDeviceOpOverrides())
         dyn_di.register_interface_for_device(device, DeviceInterface)
+        inductor_config.compile_threads = 1
     setattr(inductor_config, f"{device}_backend", "triton")
     _registered[device] = saved
     torch._dynamo.reset()
@@ -128,8 +140,21 @@ def unregister(device: str = "cpu") -> None:
         else:
             table[device] = value
     setattr(inductor_config, f"{device}_backend", saved.backend_option)
+    inductor_config.compile_threads = saved.compile_threads
+    if device == "cpu":
+        _reset_triton_driver()
     del _registered[device]
     torch._dynamo.reset()
+
+
+def _reset_triton_driver() -> None:
+    """Give Triton back its default driver if Inductor left ours active."""
+    from triton.runtime.driver import driver
+
+    from .triton_backend.driver import InterpreterDriver
+
+    if isinstance(driver.active, InterpreterDriver) and not InterpreterDriver.is_active():
+        driver.reset_active()
 
 
 def is_registered(device: str = "cpu") -> bool:

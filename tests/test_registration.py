@@ -22,6 +22,7 @@ def _snapshot(device):
         codegen_common.device_op_overrides_dict.get(device),
         dyn_di.device_interfaces.get(device),
         inductor_config.cpu_backend,
+        inductor_config.compile_threads,
     )
 
 
