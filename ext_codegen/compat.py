@@ -46,3 +46,14 @@ def preload_lazy_triton_modules() -> None:
 
     if importlib.util.find_spec("triton.experimental.gluon") is not None:
         import triton.experimental.gluon  # noqa: F401
+
+
+def patch_interpreter_gaps(scope) -> None:
+    """Interpreter fixes that depend on the triton release, applied per launch.
+
+    triton 3.6's ``tensor.__index__`` is ``int(handle.data)`` on a one-element
+    1-d array, which numpy 2.5 refuses; triton 3.8 squeezes first (the same
+    definition is harmless there).  It matters for ``tl.range(0, rnumel, ...)``
+    in Inductor's looped reductions.
+    """
+    scope.set_attr(triton.language.tensor, "__index__", lambda self: int(self.handle.data.squeeze()))

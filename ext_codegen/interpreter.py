@@ -392,6 +392,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
         for name in _BF16_AWARE:
             scope.set_attr(cls, name, _bf16_arithmetic(getattr(cls, name)))
         interp._patch_builtin(_libdevice_module(), builder, scope)
+        compat.patch_interpreter_gaps(scope)
         for mod, name, value in _language_jit_functions():
             scope.set_attr(mod, name, value)
         call_args = {

@@ -88,7 +88,17 @@ def test_user_triton_kernel_runs_on_cpu(gen):
         mask = offs < n
         tl.store(out_ptr + offs, a * tl.load(x_ptr + offs, mask) + tl.load(y_ptr + offs, mask), mask)
 
+    from triton.runtime.driver import driver
+
+    from ext_codegen.triton_backend.driver import InterpreterDriver
+
     x, y = torch.randn(1000, generator=gen), torch.randn(1000, generator=gen)
     out = torch.empty_like(x)
-    axpy[(triton.cdiv(1000, 256),)](x, y, out, 2.5, 1000, BLOCK=256)
+    # Triton launches on its active driver: ours by default on a machine
+    # without a GPU; on a GPU machine it has to be selected.
+    driver.set_active(InterpreterDriver())
+    try:
+        axpy[(triton.cdiv(1000, 256),)](x, y, out, 2.5, 1000, BLOCK=256)
+    finally:
+        driver.reset_active()
     torch.testing.assert_close(out, 2.5 * x + y)
