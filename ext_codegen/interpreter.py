@@ -17,6 +17,9 @@ is restored afterwards):
   are external calls the interpreter refuses.  They resolve to CUDA's
   declarations (which give Triton the argument and result types) and the
   calls are executed with the same-named PyTorch operation.
+* **Comparisons.**  The interpreter gives ``x == y`` on floats the float
+  dtype of ``x``, so combining comparisons with ``&`` failed; they are kept
+  boolean, as Triton types them.
 * **bfloat16.**  The interpreter keeps bf16 as raw 16-bit patterns; it has no
   bf16 constants and converts other dtypes to bf16 with a plain integer cast
   (a silently wrong value).  Every cast runs through ``torch.Tensor.to``,
@@ -111,6 +114,26 @@ def _bf16_arithmetic(original):
 
 
 _BF16_AWARE = ("binary_op", "unary_op", "ternary_op", "create_fma")
+
+
+def _comparisons_are_int1(original):
+    """Wrap ``binary_op`` so comparisons keep their boolean result.
+
+    The interpreter casts every binary result to the left operand's dtype, so
+    ``x == x`` on floats became a float array of 0.0/1.0, and ``(x == x) & m``
+    then failed in numpy.  Triton types a comparison as ``int1``: keep it so.
+    """
+
+    def binary_op(builder, lhs, rhs, op):
+        out = original(builder, lhs, rhs, op)
+        if op in _COMPARISONS:
+            return interp.TensorHandle(out.data.astype(bool, copy=False), tl.int1)
+        return out
+
+    return binary_op
+
+
+_COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal)
 
 
 def _get_bf16(builder, value):
@@ -349,6 +372,10 @@ def _language_jit_functions():
 
 _kernels: dict[Any, tuple] = {}
 
+#: Number of kernel launches executed by the interpreter in this process
+#: (the conformance tool uses it to tell "ran our kernels" from "fell back").
+launch_count = 0
+
 
 def _live(jit_fn):
     """The ``JITFunction`` with its Python function attached.
@@ -381,6 +408,8 @@ def _prepare(jit_fn):
 
 def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
     """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name)."""
+    global launch_count
+    launch_count += 1
     ifn, fn, constexprs = _prepare(jit_fn)
     scope = interp._patch_lang(_LANGUAGE_PROBE)
     try:
@@ -391,6 +420,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
         scope.set_attr(cls, "create_extern_elementwise", _extern_elementwise)
         for name in _BF16_AWARE:
             scope.set_attr(cls, name, _bf16_arithmetic(getattr(cls, name)))
+        scope.set_attr(cls, "binary_op", _comparisons_are_int1(cls.binary_op))
         interp._patch_builtin(_libdevice_module(), builder, scope)
         compat.patch_interpreter_gaps(scope)
         for mod, name, value in _language_jit_functions():

@@ -102,3 +102,11 @@ def test_user_triton_kernel_runs_on_cpu(gen):
     finally:
         driver.reset_active()
     torch.testing.assert_close(out, 2.5 * x + y)
+
+
+def test_float_comparisons_combine_with_and(ext_cpu, gen):
+    """``(x == x) & (|x| != inf)`` is what Inductor emits for logaddexp and isclose."""
+    a, b = torch.randn(300, generator=gen), torch.randn(300, generator=gen)
+    a[::7] = float("inf")
+    compile_and_check(torch.logaddexp, a, b)
+    compile_and_check(lambda a, b: torch.isclose(a, b, rtol=0.5, atol=0.3), a, b)
