@@ -139,3 +139,32 @@ def test_max_autotune_mm_template_with_epilogue(ext_cpu, gen):
     with cfg.patch(max_autotune=True, max_autotune_gemm_backends="TRITON", autotune_num_choices_displayed=0):
         _, code = compile_and_check(lambda a, b, c: (a @ b + c).relu(), a, b, bias, atol=1e-4)
     assert "tl.dot" in code
+
+
+def test_float16_pointwise_and_reduction(ext_cpu, gen):
+    x = torch.randn(64, 96, generator=gen).half()
+    compile_and_check(lambda x: (x.float().exp() / x.float().exp().sum(-1, keepdim=True)).half(), x,
+                      reference_dtype=torch.float32, atol=1e-3, rtol=1e-3)
+    compile_and_check(lambda x: x * 2 + x.abs(), x, reference_dtype=torch.float16, atol=1e-3, rtol=1e-3)
+
+
+def test_transformer_encoder_layer(ext_cpu, gen):
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(d_model=32, nhead=4, dim_feedforward=64, batch_first=True,
+                                             dropout=0.0).train()  # train(): eval takes a fused aten fast path
+    x = torch.randn(2, 10, 32, generator=gen)
+    with torch.no_grad():
+        compile_and_check(layer, x, reference_dtype=torch.float32, atol=1e-4)
+
+
+def test_embedding_rmsnorm(ext_cpu, gen):
+    torch.manual_seed(0)
+    emb = torch.nn.Embedding(100, 32)
+    tokens = torch.randint(0, 100, (4, 12), generator=gen)
+
+    def fn(tokens):
+        h = emb(tokens)
+        return h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + 1e-6)
+
+    with torch.no_grad():
+        compile_and_check(fn, tokens, atol=1e-5)
