@@ -110,3 +110,19 @@ def test_float_comparisons_combine_with_and(ext_cpu, gen):
     a[::7] = float("inf")
     compile_and_check(torch.logaddexp, a, b)
     compile_and_check(lambda a, b: torch.isclose(a, b, rtol=0.5, atol=0.3), a, b)
+
+
+def test_fast_reductions_keep_inductor_semantics(ext_cpu, gen):
+    """max/min/argmax/prod/any/var_mean run through numpy fast paths: ties, NaN and all."""
+    x = torch.randn(16, 257, generator=gen, dtype=torch.float64)
+    x[3, 10] = float("nan")
+    x[5, :] = 1.0  # all tied: argmax is the first index
+    x[6, 7] = x[6, 100] = 50.0  # two maxima: the first wins
+    compile_and_check(lambda x: (x.amax(1), x.amin(1), x.argmax(1), x.argmin(1)), x)
+    compile_and_check(lambda x: torch.var_mean(x, 1, correction=1), x.nan_to_num(), atol=1e-10, rtol=1e-10)
+    compile_and_check(lambda x: ((x.abs() + 0.5).prod(1), (x > 2).any(1)), x.nan_to_num())
+
+
+def test_looped_reduction_over_large_rows(ext_cpu, gen):
+    x = torch.randn(8, 20000, generator=gen, dtype=torch.float64)
+    compile_and_check(lambda x: (x.amax(1), torch.var_mean(x, 1)), x, atol=1e-9, rtol=1e-9)
