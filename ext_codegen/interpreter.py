@@ -69,13 +69,22 @@ def _to_numpy(t: torch.Tensor, tl_dtype) -> np.ndarray:
 
 
 def _cast(builder, src, dst_type):
-    """Replacement for ``InterpreterBuilder.cast_impl``: convert as eager does."""
+    """Replacement for ``InterpreterBuilder.cast_impl``: convert as eager does.
+
+    numpy's ``astype`` rounds and truncates as PyTorch does for the dtypes
+    both know; bf16, which numpy lacks, goes through ``torch.Tensor.to``.
+    """
     dst = dst_type.scalar
     src_t, dst_t = _torch_dtype(src.dtype.scalar), _torch_dtype(dst)
     if src_t is None or dst_t is None:  # fp8 and friends: Triton's own path
         return _original_cast(builder, src, dst_type)
-    out = _to_torch(src.data, src.dtype.scalar).to(dst_t)
-    return interp.TensorHandle(_to_numpy(out, dst), dst)
+    if src_t == dst_t:
+        return interp.TensorHandle(src.data, dst)
+    if torch.bfloat16 in (src_t, dst_t):
+        out = _to_numpy(_to_torch(src.data, src.dtype.scalar).to(dst_t), dst)
+    else:
+        out = src.data.astype(interp._get_np_dtype(dst))
+    return interp.TensorHandle(out, dst)
 
 
 _original_cast = interp.InterpreterBuilder.cast_impl
@@ -459,6 +468,8 @@ _kernels: dict[Any, tuple] = {}
 #: Number of kernel launches executed by the interpreter in this process
 #: (the conformance tool uses it to tell "ran our kernels" from "fell back").
 launch_count = 0
+#: Number of program instances the interpreter executed (after widening).
+program_count = 0
 
 
 def _live(jit_fn):
@@ -486,15 +497,66 @@ def _prepare(jit_fn):
         ifn = _interpretable(live)
         fn = ifn.rewrite()
         constexprs = {n for n, ty in live.fn.__annotations__.items() if compat.is_constexpr_annotation(ty)}
-        entry = _kernels[jit_fn] = (ifn, fn, constexprs)
+        entry = _kernels[jit_fn] = (ifn, fn, constexprs, live)
     return entry
+
+
+#: How many elements one interpreted program instance may handle once its
+#: x-block is widened (see :func:`widen_x_block`).
+ELEMENTS_PER_PROGRAM = 1 << 16
+
+_WIDENABLE: dict[Any, bool] = {}
+
+
+def _is_widenable(jit_fn) -> bool:
+    """An Inductor pointwise/reduction kernel whose x range is ``program_id(0) * XBLOCK``."""
+    key = jit_fn
+    if key not in _WIDENABLE:
+        src = jit_fn.src if isinstance(getattr(jit_fn, "src", None), str) else ""
+        _WIDENABLE[key] = (
+            jit_fn.__name__.startswith(("triton_poi_", "triton_per_", "triton_red_"))
+            and "xoffset = tl.program_id(0) * XBLOCK" in src
+            and "num_programs" not in src
+            and "XBLOCK" in jit_fn.arg_names
+        )
+    return _WIDENABLE[key]
+
+
+def widen_x_block(jit_fn, grid, args):
+    """Fewer, wider program instances for the interpreter.
+
+    Inductor sizes ``XBLOCK`` for GPUs (e.g. 1,024 elements, or one row per
+    program in a persistent reduction), and the interpreter pays about a
+    millisecond of Python per program instance whatever its size.  For
+    Inductor's own kernels, whose x range is ``program_id(0) * XBLOCK`` masked
+    by ``xindex < xnumel``, multiplying ``XBLOCK`` by a power of two and
+    dividing the grid's x extent by the same factor (rounded up) covers the
+    same indices with the same masks: the result is unchanged, the number of
+    program instances drops.  Other kernels (templates, user kernels) run as
+    launched.
+    """
+    gx, gy, gz = grid
+    if gx <= 1 or not _is_widenable(jit_fn):
+        return grid, args
+    block = int(args["XBLOCK"])
+    others = 1
+    for name in ("YBLOCK", "R0_BLOCK", "R1_BLOCK"):
+        if isinstance(args.get(name), int):
+            others *= args[name]
+    factor = 1
+    while factor * 2 <= gx and block * factor * 2 * others <= ELEMENTS_PER_PROGRAM:
+        factor *= 2
+    if factor == 1:
+        return grid, args
+    return ((gx + factor - 1) // factor, gy, gz), {**args, "XBLOCK": block * factor}
 
 
 def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
     """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name)."""
-    global launch_count
+    global launch_count, program_count
     launch_count += 1
-    ifn, fn, constexprs = _prepare(jit_fn)
+    ifn, fn, constexprs, live = _prepare(jit_fn)
+    grid, args = widen_x_block(live, grid, args)
     scope = interp._patch_lang(_LANGUAGE_PROBE)
     try:
         builder = interp.interpreter_builder
@@ -515,6 +577,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
             for name, value in args.items()
         }
         gx, gy, gz = grid
+        program_count += gx * gy * gz
         builder.set_grid_dim(gx, gy, gz)
         for x in range(gx):
             for y in range(gy):

@@ -126,3 +126,24 @@ def test_fast_reductions_keep_inductor_semantics(ext_cpu, gen):
 def test_looped_reduction_over_large_rows(ext_cpu, gen):
     x = torch.randn(8, 20000, generator=gen, dtype=torch.float64)
     compile_and_check(lambda x: (x.amax(1), torch.var_mean(x, 1)), x, atol=1e-9, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [10_000, 65_537, 3])
+def test_widened_blocks_cover_every_element(ext_cpu, gen, n):
+    """Fewer, wider program instances; ragged tails still masked correctly."""
+    from ext_codegen import interpreter
+
+    x = torch.randn(n, generator=gen, dtype=torch.float64)
+    before = interpreter.program_count
+    compile_and_check(lambda x: (x.sin() * 2 + x.cos()).relu(), x)
+    ran = interpreter.program_count - before
+    assert ran <= max(1, -(-n // interpreter.ELEMENTS_PER_PROGRAM)) * 2
+
+
+def test_widened_persistent_reduction_rows(ext_cpu, gen):
+    from ext_codegen import interpreter
+
+    x = torch.randn(999, 64, generator=gen, dtype=torch.float64)
+    before = interpreter.program_count
+    compile_and_check(lambda x: torch.softmax(x, -1), x)
+    assert interpreter.program_count - before < 999  # one row per program unwidened
