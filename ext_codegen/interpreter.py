@@ -254,14 +254,11 @@ def _extern_elementwise(builder, lib_name, lib_path, symbol, args, ret_type, is_
 
 # ---------------------------------------------------------------- globals
 
-_LANGUAGE_MODULES = None
+_LANGUAGE_MODULES = (tl, tl.core, tl.math, tl.standard)
 
 
 def _is_language_module(mod) -> bool:
-    global _LANGUAGE_MODULES
-    if _LANGUAGE_MODULES is None:
-        _LANGUAGE_MODULES = {tl, tl.core, tl.math, tl.standard}
-    return mod in _LANGUAGE_MODULES
+    return any(mod is m for m in _LANGUAGE_MODULES)
 
 
 class _InterpretedModule(types.ModuleType):
