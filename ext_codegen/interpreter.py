@@ -540,6 +540,12 @@ def widen_x_block(jit_fn, grid, args):
     for name in ("YBLOCK", "R0_BLOCK", "R1_BLOCK"):
         if isinstance(args.get(name), int):
             others *= args[name]
+    for rblock, rnumel in (("R0_BLOCK", "r0_numel"), ("R1_BLOCK", "r1_numel")):
+        # A persistent reduction fixes its R block inside the kernel, at the
+        # next power of two of the reduction size: count it, or a widened
+        # block would exceed Triton's tensor size limit.
+        if rblock not in args and isinstance(args.get(rnumel), int):
+            others *= 1 << max(0, int(args[rnumel]) - 1).bit_length()
     factor = 1
     while factor * 2 <= gx and block * factor * 2 * others <= ELEMENTS_PER_PROGRAM:
         factor *= 2

@@ -154,3 +154,14 @@ def test_widened_persistent_reduction_rows(ext_cpu, gen):
     before = interpreter.program_count
     torch.testing.assert_close(compiled(x), torch.softmax(x, -1))
     assert interpreter.program_count - before < 999 // 8  # one row per program unwidened
+
+
+def test_widened_persistent_reduction_stays_within_triton_block_limit(ext_cpu, gen):
+    """Rows of 1,024: the in-kernel R0_BLOCK counts against the widened size.
+
+    Regression: widening once ignored the persistent reduction's R0_BLOCK and
+    built a 4096 x 1024 block, over Triton's 2^20-element tensor limit.
+    """
+    x = torch.randn(4096, 1024, generator=gen, dtype=torch.float32)
+    compiled = torch.compile(lambda x: torch.softmax(x, -1))
+    torch.testing.assert_close(compiled(x).double(), torch.softmax(x.double(), -1), atol=1e-6, rtol=1e-5)
