@@ -1,0 +1,37 @@
+"""Pick the parts of Inductor's generated code a reader wants to see.
+
+Inductor returns one Python *wrapper* module per compiled graph (get it with
+``torch._inductor.utils.run_and_get_code``).  Each Triton kernel sits in it as
+source text handed to ``async_compile.triton(...)``, and the wrapper's
+``call`` launches them with ``<kernel>.run(...)``.  These helpers cut those
+pieces out so the docs and the command line can show them.
+
+>>> code = "k = async_compile.triton('k', '''\\n@triton.jit\\ndef k(x):\\n    pass\\n''')\\nk.run(buf0, 8)"
+>>> kernels(code)
+['@triton.jit\\ndef k(x):\\n    pass\\n']
+>>> kernel_names(code)
+['k']
+>>> launches(code)
+['k.run(buf0, 8)']
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["kernels", "kernel_names", "launches"]
+
+
+def kernels(code: str) -> list[str]:
+    """The source of each ``@triton.jit`` kernel in ``code``, decorator to end, in order."""
+    return [m.group(0) for m in re.finditer(r"@triton\.jit\n.*?(?=''')", code, re.S)]
+
+
+def kernel_names(code: str) -> list[str]:
+    """The names of the Triton kernels defined in ``code``, in order."""
+    return [m.group(1) for m in re.finditer(r"@triton\.jit\ndef (\w+)\(", code)]
+
+
+def launches(code: str) -> list[str]:
+    """The wrapper lines that launch a kernel (``<name>.run(...)``), stripped."""
+    return [line.strip() for line in code.splitlines() if re.search(r"\w\.run\(", line)]
