@@ -35,6 +35,8 @@ def render_all(out_dir: str) -> list[str]:
             with open(json_path) as f:
                 result = json.load(f)
             module = importlib.import_module(module_name)
+            if not hasattr(module, "render_markdown"):
+                raise RuntimeError(f"benchmarks/{module_name}.py defines no render_markdown(result)")
             text = module.render_markdown(result)
             if hasattr(module, "render_plot"):
                 png = os.path.join(out_dir, f"{name}.png")

@@ -25,6 +25,8 @@ PLUGIN_VERSION = "1"
 
 @dataclasses.dataclass(frozen=True)
 class InterpreterOptions:
+    """The compile options Triton's JIT passes to a backend; GPU-only ones are accepted and ignored."""
+
     num_warps: int = 4
     num_ctas: int = 1
     num_stages: int = 1
@@ -54,6 +56,8 @@ class InterpreterOptions:
 
 
 class InterpreterBackend(BaseBackend):
+    """Triton's compiler for the ``cpu`` target: front end to Triton IR, no code generation."""
+
     binary_ext = "pysrc"
 
     @staticmethod

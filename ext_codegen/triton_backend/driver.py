@@ -77,6 +77,8 @@ class InterpreterLauncher:
 
 
 class InterpreterDriver(DriverBase):
+    """Triton's driver for the host: target ``cpu``, one device, no streams."""
+
     def __init__(self) -> None:
         super().__init__()
         self.utils = InterpreterUtils()
