@@ -70,6 +70,8 @@ extlinks = {
 
 # -- autodoc -------------------------------------------------------------------
 autodoc_member_order = "bysource"
+# Base classes are Inductor's and Triton's: their docstrings describe their code, not ours.
+autodoc_inherit_docstrings = False
 autodoc_default_options = {"members": True, "show-inheritance": True}
 typehints_fully_qualified = False
 # sphinx-autodoc-typehints 3.6 calls an API Sphinx 9 deprecates (a Python
