@@ -1,30 +1,91 @@
 """Every difference between the supported torch and triton releases, in one place.
 
-Supported: torch 2.11 (triton 3.6) and torch 2.13 (triton 3.8).  Each entry
-names the release that changed what it papers over.
+Supported (tested as a matrix, see ``docs/compatibility.md``):
+
+=========  ========  =========================================
+torch      triton    pinned by that torch's wheel
+=========  ========  =========================================
+2.11       3.6       ``triton==3.6.0``
+2.13       3.8       (the CPU wheel pins none; CI uses 3.8.0)
+2.14       3.8       ``triton~=3.8.0``
+2.15       3.9       ``triton~=3.9.0``
+=========  ========  =========================================
+
+Each entry below names the release that changed what it papers over and,
+where it could be found, the upstream change.
+
+This module is imported by the Triton plugin (``triton_backend.compiler``),
+and Triton imports that plugin while ``import triton`` itself is still
+running.  So nothing here imports torch or triton at module level: those
+imports happen inside functions, or on first access of ``JITFunction``,
+``TORCH_VERSION`` and ``TRITON_VERSION`` (module ``__getattr__``).
 """
 
 from __future__ import annotations
 
-import triton
-import triton.language
-from triton.runtime import interpreter as _interpreter
-from triton.runtime.jit import JITFunction
+import dataclasses
+import functools
+from typing import Any
 
-import torch
+__all__ = [
+    "JITFunction",
+    "TORCH_VERSION",
+    "TRITON_VERSION",
+    "ReleaseSpecificBackendOptions",
+    "SCHEDULING_HOOKS",
+    "SchedulingHook",
+    "forward_release_specific_hooks",
+    "installed_versions",
+]
 
-TORCH_VERSION = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
-TRITON_VERSION = tuple(int(p) for p in triton.__version__.split(".")[:2])
 
-__all__ = ["JITFunction", "TORCH_VERSION", "TRITON_VERSION"]
+def _major_minor(version: str) -> tuple[int, int]:
+    major, minor = version.split("+")[0].split(".")[:2]
+    return int(major), int(minor)
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy module attributes (PEP 562): see the module docstring for why.
+    # Each value is computed once, then kept as a plain module global.
+    if name == "JITFunction":
+        from triton.runtime.jit import JITFunction as value
+    elif name == "TORCH_VERSION":
+        import torch
+
+        value = _major_minor(torch.__version__)
+    elif name == "TRITON_VERSION":
+        import triton
+
+        value = _major_minor(triton.__version__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def installed_versions() -> dict[str, str]:
+    """The installed torch and triton versions, as their ``__version__`` says."""
+    import torch
+    import triton
+
+    return {"torch": torch.__version__, "triton": triton.__version__}
+
+
+# ---------------------------------------------------------------------------
+# Triton: the language and the interpreter
+# ---------------------------------------------------------------------------
 
 
 def triton_language():
+    import triton.language
+
     return triton.language
 
 
 def triton_interpreter():
-    return _interpreter
+    from triton.runtime import interpreter
+
+    return interpreter
 
 
 def is_constexpr_annotation(annotation) -> bool:
@@ -32,7 +93,7 @@ def is_constexpr_annotation(annotation) -> bool:
     # when the kernel's module uses ``from __future__ import annotations``.
     if isinstance(annotation, str):
         return annotation.split(".")[-1] == "constexpr"
-    return annotation is triton.language.constexpr
+    return annotation is triton_language().constexpr
 
 
 def preload_lazy_triton_modules() -> None:
@@ -41,6 +102,7 @@ def preload_lazy_triton_modules() -> None:
     triton 3.8's ``mangle_type`` imports ``triton.experimental.gluon``, which
     asserts that ``tl.cdiv`` is a ``JITFunction``: it must happen before the
     interpreter swaps the language's JIT functions for interpreted ones.
+    (triton 3.6 has no such import; 3.9 keeps it.)
     """
     import importlib.util
 
@@ -53,7 +115,148 @@ def patch_interpreter_gaps(scope) -> None:
 
     triton 3.6's ``tensor.__index__`` is ``int(handle.data)`` on a one-element
     1-d array, which numpy 2.5 refuses; triton 3.8 squeezes first (the same
-    definition is harmless there).  It matters for ``tl.range(0, rnumel, ...)``
-    in Inductor's looped reductions.
+    definition is harmless there and in 3.9).  It matters for
+    ``tl.range(0, rnumel, ...)`` in Inductor's looped reductions.
     """
-    scope.set_attr(triton.language.tensor, "__index__", lambda self: int(self.handle.data.squeeze()))
+    tl = triton_language()
+    scope.set_attr(tl.tensor, "__index__", lambda self: int(self.handle.data.squeeze()))
+
+
+# ---------------------------------------------------------------------------
+# Triton: the backend plugin's compile options
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseSpecificBackendOptions:
+    """Option fields only some triton releases pass to a backend's ``parse_options``.
+
+    ``InterpreterOptions`` (``triton_backend.compiler``) derives from this, so
+    the fields exist on every release, with defaults that mean "off".
+    """
+
+    # triton 3.9 (triton-lang/triton#11005, "Add fpsan_homomorphic_casts flag"):
+    # the JIT copies ``knobs.compilation.fpsan_homomorphic_casts`` into every
+    # backend's options and reads it back from the parsed options object, so a
+    # backend whose options lack the field fails at its first launch.
+    # triton 3.6 and 3.8 never pass it; the default leaves their keys unchanged.
+    fpsan_homomorphic_casts: bool = False
+
+
+# triton 3.9 (the triton pinned by torch 2.15) also passes a ``language``
+# argument to ``BaseBackend.add_stages(stages, options, language)``; 3.6 and
+# 3.8 call it with two.  ``InterpreterBackend.add_stages`` takes
+# ``language=None``, which fits both: nothing to switch on here.
+
+
+# ---------------------------------------------------------------------------
+# torch: Inductor's scheduling hooks
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SchedulingHook:
+    """A ``BaseScheduling`` hook that only some supported torch releases have."""
+
+    name: str
+    added: str  # first supported torch release that has it
+    removed: str | None  # first supported torch release without it again
+    upstream: str  # the upstream work it came with
+    doc: str  # what the hook decides, for the forwarder's docstring
+
+
+SCHEDULING_HOOKS: tuple[SchedulingHook, ...] = (
+    # torch 2.13: nested reductions (an outer reduction and a grouped reduction
+    # of its result in one kernel).  Absent in 2.11; in 2.15 replaced by
+    # ``codegen_staged_reduction``.
+    SchedulingHook(
+        "codegen_nested_reduction",
+        added="2.13",
+        removed="2.15",
+        upstream="pytorch/pytorch#182896, #182897 (nested reductions)",
+        doc="Emit a kernel for a reduction nested inside another (torch 2.13 and 2.14).",
+    ),
+    # torch 2.14: may a reduction be fused into a template's epilogue?  The
+    # base answers False and TritonScheduling keeps that; NVGEMM overrides it.
+    SchedulingHook(
+        "can_fuse_reduction_epilogue",
+        added="2.14",
+        removed=None,
+        upstream="NVGEMM reduction epilogues (discussed in pytorch/pytorch#190813)",
+        doc="May a reduction join a template's epilogue? (torch 2.14 and later)",
+    ),
+    # torch 2.15: staged reductions and sub-parent epilogues.  SIMDScheduling
+    # implements the last two, so without forwarding the extension would take
+    # BaseScheduling's answers and diverge from Inductor's Triton backend.
+    SchedulingHook(
+        "can_fuse_reduction_pair",
+        added="2.15",
+        removed=None,
+        upstream="staged reductions (pytorch/pytorch#190594, #190595, #191974)",
+        doc="May two reductions be fused as one staged reduction? (torch 2.15 and later)",
+    ),
+    SchedulingHook(
+        "codegen_staged_reduction",
+        added="2.15",
+        removed=None,
+        upstream="staged reductions (pytorch/pytorch#190594, #190595, #191974)",
+        doc="Emit the kernel of a staged (formerly nested) reduction. (torch 2.15 and later)",
+    ),
+    SchedulingHook(
+        "has_sub_parent_epilogue",
+        added="2.15",
+        removed=None,
+        upstream="sub-parent epilogues (pytorch/pytorch#190594)",
+        doc="Do these nodes read a reduction's parent tile in a sub-parent layout? (torch 2.15 and later)",
+    ),
+)
+
+
+def _forwarder(cls: type, hook: SchedulingHook, base_method, delegate: str):
+    name = hook.name
+
+    def forward(self, *args, **kwargs):
+        return getattr(getattr(self, delegate), name)(*args, **kwargs)
+
+    # The signature (via __wrapped__) is the installed base hook's.
+    functools.update_wrapper(forward, base_method)
+    forward.__doc__ = hook.doc
+    forward.__module__ = cls.__module__
+    forward.__qualname__ = f"{cls.__qualname__}.{name}"
+    return forward
+
+
+def forward_release_specific_hooks(cls: type, delegate: str = "_triton_scheduling") -> list[str]:
+    """Give ``cls`` a forwarder to ``self.<delegate>`` for each hook of :data:`SCHEDULING_HOOKS`
+    that the installed torch's ``BaseScheduling`` defines and ``cls`` does not.
+
+    Returns the names it added.  A hook of a newer torch that is in no table
+    stays missing, and ``tests/test_scheduling_hooks.py`` says which.
+    """
+    from torch._inductor.scheduler import BaseScheduling
+
+    added = []
+    for hook in SCHEDULING_HOOKS:
+        base_method = vars(BaseScheduling).get(hook.name)
+        if base_method is None or hook.name in vars(cls):
+            continue
+        setattr(cls, hook.name, _forwarder(cls, hook, base_method, delegate))
+        added.append(hook.name)
+    return added
+
+
+# ---------------------------------------------------------------------------
+# torch: registries and device snippets (no switch needed; recorded here)
+# ---------------------------------------------------------------------------
+#
+# * torch 2.13 added ``codegen.common._initialize_device_op_overrides`` (2.11
+#   has none).  ``registration`` calls ``get_device_op_overrides("cpu")``
+#   instead, which fills the table on first use in every supported release.
+# * ``DeviceOpOverrides`` gained ``current_stream``/``stream_handle`` (2.13),
+#   ``current_device_idx_expr`` (2.14), and ``aten_device_type``,
+#   ``uses_gpu_cpp_wrapper``, ``cpp_kernel_launch_supports_pdl`` (2.15).  All
+#   have base implementations; the Python wrapper on cpu calls none of them.
+# * Dynamo's ``DeviceInterface`` gained ``is_gpu`` (default False),
+#   ``exposes_streams``, ``get_multi_processor_count``,
+#   ``get_cpp_device_options`` and ``get_cache_system_info`` in 2.15; the
+#   defaults fit a host device.

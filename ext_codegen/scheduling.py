@@ -13,6 +13,8 @@ from __future__ import annotations
 from torch._inductor.codegen.triton import TritonScheduling
 from torch._inductor.scheduler import BaseScheduling
 
+from . import compat
+
 
 class ExtensionScheduling(BaseScheduling):
     """Kernel code generation for the extension device: Triton, through delegation."""
@@ -66,10 +68,6 @@ class ExtensionScheduling(BaseScheduling):
         """Emit a kernel that reduces one buffer along two different orders."""
         return self._triton_scheduling.codegen_mix_order_reduction(node)
 
-    def codegen_nested_reduction(self, node):
-        """Emit a kernel for a reduction nested inside another loop."""
-        return self._triton_scheduling.codegen_nested_reduction(node)
-
     def codegen_combo_kernel(self, *args, **kwargs):
         """Emit one kernel for several independent nodes (combo kernels)."""
         return self._triton_scheduling.codegen_combo_kernel(*args, **kwargs)
@@ -110,3 +108,9 @@ class ExtensionScheduling(BaseScheduling):
     def benchmark_combo_kernel(self, node_list, *args, **kwargs):
         """Time a candidate combo kernel."""
         return self._triton_scheduling.benchmark_combo_kernel(node_list, *args, **kwargs)
+
+
+# Hooks that only some torch releases have (codegen_nested_reduction in 2.13
+# and 2.14, the staged-reduction hooks of 2.15, ...) are forwarded the same
+# way; compat.SCHEDULING_HOOKS lists them with the release that added each.
+compat.forward_release_specific_hooks(ExtensionScheduling)

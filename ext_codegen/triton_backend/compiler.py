@@ -16,6 +16,7 @@ from types import ModuleType
 
 from triton.backends.compiler import BaseBackend, GPUTarget
 
+from ..compat import ReleaseSpecificBackendOptions
 from . import BACKEND_NAME
 
 # Bumped whenever what this backend produces for a kernel changes, so that
@@ -24,7 +25,7 @@ PLUGIN_VERSION = "1"
 
 
 @dataclasses.dataclass(frozen=True)
-class InterpreterOptions:
+class InterpreterOptions(ReleaseSpecificBackendOptions):
     """The compile options Triton's JIT passes to a backend; GPU-only ones are accepted and ignored."""
 
     num_warps: int = 4
@@ -47,8 +48,7 @@ class InterpreterOptions:
     backend_name: str = BACKEND_NAME
     arch: str | None = None
     instrumentation_mode: str = ""
-    # triton 3.9's JIT passes this to every backend's options
-    fpsan_homomorphic_casts: bool = False
+    # Fields only some triton releases pass come from ReleaseSpecificBackendOptions.
 
     def hash(self) -> str:
         key = "_".join(f"{k}-{v}" for k, v in sorted(self.__dict__.items()))
