@@ -24,6 +24,11 @@ is restored afterwards):
   bf16 constants and converts other dtypes to bf16 with a plain integer cast
   (a silently wrong value).  Every cast runs through ``torch.Tensor.to``,
   which rounds as eager does.
+* **Atomics with a broadcast operand.**  ``tl.atomic_add(ptrs, 1.0)``
+  broadcasts the scalar with ``np.broadcast_to`` (a stride-0 view), and the
+  interpreter's C++ ``atomic_rmw`` reads its operands as dense arrays: every
+  element after the first read memory past the scalar.  Operands are made
+  dense first.
 """
 
 from __future__ import annotations
@@ -148,6 +153,24 @@ _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, 
 def _get_bf16(builder, value):
     bits = torch.tensor([value], dtype=torch.float64).to(torch.bfloat16)
     return interp.TensorHandle(_to_numpy(bits, tl.bfloat16), tl.bfloat16)
+
+
+def _dense_operands(original):
+    """Wrap ``create_atomic_rmw``/``create_atomic_cas`` so the C++ helper gets dense arrays.
+
+    Found by the conformance tool: ``max_pool2d_with_indices_backward``
+    scatters a constant gradient with ``tl.atomic_add(ptrs, 1.0, mask)`` and
+    got garbage where two windows overlap.
+    """
+
+    def op(builder, *args):
+        dense = [
+            interp.TensorHandle(np.ascontiguousarray(a.data), a.dtype) if isinstance(a, interp.TensorHandle) else a
+            for a in args
+        ]
+        return original(builder, *dense)
+
+    return op
 
 
 # ---------------------------------------------------------------- libdevice
@@ -554,8 +577,39 @@ def widen_x_block(jit_fn, grid, args):
     return ((gx + factor - 1) // factor, gy, gz), {**args, "XBLOCK": block * factor}
 
 
-def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
-    """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name)."""
+# Scalar argument types of a kernel signature (``"fp64"``, ``"i64"``, ...).
+_SCALAR_TYPES = {
+    "i1": tl.int1, "i8": tl.int8, "i16": tl.int16, "i32": tl.int32, "i64": tl.int64,
+    "u8": tl.uint8, "u16": tl.uint16, "u32": tl.uint32, "u64": tl.uint64,
+    "fp16": tl.float16, "bf16": tl.bfloat16, "fp32": tl.float32, "fp64": tl.float64,
+}
+
+
+def _scalar_argument(value, signature_type: str | None):
+    """A scalar kernel argument with the type the kernel's signature declares.
+
+    Out of the box the interpreter types a Python int by its value (int32 when
+    small) and leaves a float a Python float, which Triton then treats as an
+    fp32 constant.  Inductor passes a 0-d float64 cpu tensor to a kernel by
+    value (``tmp1 = in_ptr1``, signature ``fp64``): ``libdevice.atan2(x, tmp1)``
+    then met ``(fp64, fp32)`` and failed (found by ``tests/test_fuzz.py``).  A
+    GPU launcher converts by the signature; so does this.
+    """
+    ty = _SCALAR_TYPES.get(signature_type or "")
+    if ty is None or not isinstance(value, (bool, int, float)):
+        return interp._implicit_cvt(value)
+    if ty is tl.bfloat16:
+        data = _to_numpy(torch.tensor([value], dtype=torch.bfloat16), ty)
+    else:
+        data = np.array([value], dtype=interp._get_np_dtype(ty))
+    return tl.tensor(interp.TensorHandle(data, ty), ty)
+
+
+def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: dict[str, str] | None = None) -> None:
+    """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name).
+
+    ``signature`` (parameter name to Triton type string) types scalar arguments.
+    """
     global launch_count, program_count
     launch_count += 1
     ifn, fn, constexprs, live = _prepare(jit_fn)
@@ -570,13 +624,15 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any]) -> None:
         for name in _BF16_AWARE:
             scope.set_attr(cls, name, _bf16_arithmetic(getattr(cls, name)))
         scope.set_attr(cls, "binary_op", _comparisons_are_int1(cls.binary_op))
+        for name in ("create_atomic_rmw", "create_atomic_cas"):
+            scope.set_attr(cls, name, _dense_operands(getattr(cls, name)))
         interp._patch_builtin(_libdevice_module(), builder, scope)
         compat.patch_interpreter_gaps(scope)
         scope.set_attr(tl, "reduce", _reduce_with(tl.reduce))
         for mod, name, value in _language_jit_functions():
             scope.set_attr(mod, name, value)
         call_args = {
-            name: value if name in constexprs else interp._implicit_cvt(value)
+            name: value if name in constexprs else _scalar_argument(value, (signature or {}).get(name))
             for name, value in args.items()
         }
         gx, gy, gz = grid

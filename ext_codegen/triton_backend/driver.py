@@ -49,6 +49,7 @@ class InterpreterLauncher:
             for k, v in getattr(src, "constants", {}).items()
         }
         self.names = names
+        self.signature = {k: v for k, v in signature.items() if isinstance(k, str) and isinstance(v, str)}
         self.constexpr_at = {
             i: constants.get((i,))
             for i, name in enumerate(names)
@@ -71,7 +72,7 @@ class InterpreterLauncher:
                 self.constexpr_at[i] if i in self.constexpr_at else next(rest)
                 for i in range(len(self.names))
             ]
-        launch(self.fn, (gridX, gridY, gridZ), dict(zip(self.names, values)))
+        launch(self.fn, (gridX, gridY, gridZ), dict(zip(self.names, values)), self.signature)
         if launch_exit_hook is not None:
             launch_exit_hook(launch_metadata)
 
