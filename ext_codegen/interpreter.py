@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import compat
+from . import compat, fastpath
 
 tl = compat.triton_language()
 interp = compat.triton_interpreter()
@@ -522,8 +522,11 @@ def _prepare(jit_fn):
 
 
 #: How many elements one interpreted program instance may handle once its
-#: x-block is widened (see :func:`widen_x_block`).
-ELEMENTS_PER_PROGRAM = 1 << 16
+#: x-block is widened (see :func:`widen_x_block`): Triton's own limit on the
+#: size of a block (``TRITON_MAX_TENSOR_NUMEL``, 2^20), the size at which the
+#: interpreter's fixed cost per program and per operation (about a
+#: millisecond, and tens of microseconds) is small next to numpy's work.
+ELEMENTS_PER_PROGRAM = 1 << 20
 
 _WIDENABLE: dict[Any, bool] = {}
 
@@ -570,7 +573,8 @@ def widen_x_block(jit_fn, grid, args):
         if rblock not in args and isinstance(args.get(rnumel), int):
             others *= 1 << max(0, int(args[rnumel]) - 1).bit_length()
     factor = 1
-    while factor * 2 <= gx and block * factor * 2 * others <= ELEMENTS_PER_PROGRAM:
+    limit = min(ELEMENTS_PER_PROGRAM, tl.core.TRITON_MAX_TENSOR_NUMEL)
+    while factor * 2 <= gx and block * factor * 2 * others <= limit:
         factor *= 2
     if factor == 1:
         return grid, args
@@ -624,6 +628,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
         for name in _BF16_AWARE:
             scope.set_attr(cls, name, _bf16_arithmetic(getattr(cls, name)))
         scope.set_attr(cls, "binary_op", _comparisons_are_int1(cls.binary_op))
+        fastpath.install(scope, builder, args)
         for name in ("create_atomic_rmw", "create_atomic_cas"):
             scope.set_attr(cls, name, _dense_operands(getattr(cls, name)))
         interp._patch_builtin(_libdevice_module(), builder, scope)
