@@ -44,6 +44,61 @@ def make_inputs(name: str, rows: int, cols: int, device: str, dtype=torch.float3
     return (x,)
 
 
+HEAD_DIM = 64
+
+
+def mlp(x, w1, b1, w2, b2):
+    """A transformer's feed-forward block: two matrix products, bias and GELU between."""
+    return F.gelu(x @ w1 + b1) @ w2 + b2
+
+
+def transformer_block(x, ln1_w, ln1_b, w_qkv, w_o, ln2_w, ln2_b, w1, b1, w2, b2):
+    """A pre-norm decoder block: causal self-attention then the MLP, each with a residual."""
+    batch, seq, dim = x.shape
+    heads = dim // HEAD_DIM
+    h = F.layer_norm(x, (dim,), ln1_w, ln1_b)
+    q, k, v = (h @ w_qkv).view(batch, seq, 3, heads, HEAD_DIM).permute(2, 0, 3, 1, 4).unbind(0)
+    attn = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    x = x + attn.transpose(1, 2).reshape(batch, seq, dim) @ w_o
+    return x + mlp(F.layer_norm(x, (dim,), ln2_w, ln2_b), w1, b1, w2, b2)
+
+
+def block_loss(*args):
+    """One training step's forward: the block and a scalar loss (backward is called on it)."""
+    return transformer_block(*args).float().square().mean()
+
+
+def _weights(g, device, dtype, *shapes):
+    """Random matrices scaled by 1/sqrt(fan_in), so activations stay near unit size."""
+    return [
+        (torch.randn(*s, device=device, generator=g) * s[0] ** -0.5).to(dtype) if len(s) == 2
+        else (torch.randn(*s, device=device, generator=g) * 0.1).to(dtype)
+        for s in shapes
+    ]
+
+
+def make_mlp_inputs(tokens: int, dim: int, device: str, dtype=torch.bfloat16, seed: int = 0):
+    """``x`` (tokens x dim) and the weights of a 4x-wide MLP."""
+    g = torch.Generator(device=device).manual_seed(seed)
+    x = torch.randn(tokens, dim, device=device, generator=g).to(dtype)
+    return (x, *_weights(g, device, dtype, (dim, 4 * dim), (4 * dim,), (4 * dim, dim), (dim,)))
+
+
+def make_block_inputs(batch: int, seq: int, dim: int, device: str, dtype=torch.bfloat16, seed: int = 0,
+                      requires_grad: bool = False):
+    """``x`` (batch x seq x dim) and the block's parameters (layer-norm weights near 1)."""
+    g = torch.Generator(device=device).manual_seed(seed)
+    x = torch.randn(batch, seq, dim, device=device, generator=g).to(dtype)
+    w_qkv, w_o, w1, b1, w2, b2, ln1_b, ln2_b = _weights(
+        g, device, dtype, (dim, 3 * dim), (dim, dim), (dim, 4 * dim), (4 * dim,), (4 * dim, dim), (dim,),
+        (dim,), (dim,))
+    ln1_w, ln2_w = ((1 + 0.1 * torch.randn(dim, device=device, generator=g)).to(dtype) for _ in range(2))
+    params = [ln1_w, ln1_b, w_qkv, w_o, ln2_w, ln2_b, w1, b1, w2, b2]
+    for p in params:
+        p.requires_grad_(requires_grad)
+    return (x, *params)
+
+
 CASES = {
     "pointwise_chain": pointwise_chain,
     "row_sum_plus_max": row_sum_plus_max,
@@ -51,4 +106,11 @@ CASES = {
     "layer_norm": layer_norm,
     "rms_norm": rms_norm,
     "column_sum": column_sum,
+}
+
+# Cases with their own input makers (weights beside the activations).
+MODEL_CASES = {
+    "mlp": mlp,
+    "transformer_block": transformer_block,
+    "block_loss": block_loss,
 }
