@@ -36,6 +36,8 @@ __all__ = [
     "SchedulingHook",
     "forward_release_specific_hooks",
     "installed_versions",
+    "triton_unavailable_error",
+    "has_triton_on_cpu",
 ]
 
 
@@ -243,6 +245,41 @@ def forward_release_specific_hooks(cls: type, delegate: str = "_triton_schedulin
         setattr(cls, hook.name, _forwarder(cls, hook, base_method, delegate))
         added.append(hook.name)
     return added
+
+
+# ---------------------------------------------------------------------------
+# torch: whether Triton is usable on a device
+# ---------------------------------------------------------------------------
+
+
+def triton_unavailable_error() -> type[Exception]:
+    """The exception ``DeviceInterface.raise_if_triton_unavailable`` must raise.
+
+    torch 2.14 added ``torch._dynamo.exc.TritonUnavailableError`` (a
+    ``RuntimeError``), and its ``torch.utils._triton.has_triton()`` catches that
+    class only: any other error escapes ``has_triton()`` instead of making it
+    answer False.  torch 2.11 and 2.13 have no such class; ``RuntimeError`` there.
+    """
+    from torch._dynamo import exc
+
+    return getattr(exc, "TritonUnavailableError", RuntimeError)
+
+
+def has_triton_on_cpu() -> bool:
+    """``torch.utils._triton.has_triton()``, with the cpu device counted.
+
+    torch 2.15 skips cpu unless asked (``has_triton(include_cpu=True)``;
+    Inductor asks when ``config.cpu_backend == "triton"``, which
+    ``register("cpu")`` sets).  Earlier releases take no argument and always
+    count cpu.
+    """
+    import inspect
+
+    from torch.utils._triton import has_triton
+
+    if "include_cpu" in inspect.signature(has_triton).parameters:
+        return has_triton(include_cpu=True)
+    return has_triton()
 
 
 # ---------------------------------------------------------------------------

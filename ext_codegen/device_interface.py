@@ -70,8 +70,10 @@ class DeviceInterface(CpuInterface):
         """Fail clearly if the package's Triton backend was not discovered."""
         import triton.backends
 
+        from . import compat
+
         if "cpu" not in triton.backends.backends:
-            raise RuntimeError(
+            raise compat.triton_unavailable_error()(
                 "the 'cpu' Triton backend of ext_codegen is not installed: "
                 "install the package (pip install -e .) so that its "
                 "'triton.backends' entry point is registered"

@@ -1,6 +1,7 @@
 """The compatibility module and the matrix script: what holds on every supported release."""
 
 import importlib.util
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,35 @@ def test_matrix_rows_merge_per_check_and_render():
     assert "6 pass, 2 fallback, 2 error, 0 mismatch (of 10 ops)" in table
     assert "2026-11-25 to 2026-11-26" in table
     assert "`tests/test_x.py::test_y`" in table
+
+
+
+def test_missing_plugin_makes_has_triton_false_not_raise(monkeypatch):
+    """torch 2.14+ ``has_triton()`` catches only TritonUnavailableError from a device interface."""
+    import pytest
+    import torch
+    import triton.backends
+    from torch.utils._triton import has_triton
+
+    import ext_codegen
+    from ext_codegen.device_interface import DeviceInterface
+
+    with ext_codegen.registered("cpu"):
+        with monkeypatch.context() as m:  # put the backend back before unregistering
+            m.delitem(triton.backends.backends, "cpu")
+            with pytest.raises(compat.triton_unavailable_error()):
+                DeviceInterface.raise_if_triton_unavailable()
+            if not torch.cuda.is_available():
+                # __wrapped__: has_triton is functools.cache'd; leave its cache alone
+                kwargs = {"include_cpu": True} if "include_cpu" in str(inspect.signature(has_triton)) else {}
+                assert has_triton.__wrapped__(**kwargs) is False
+
+
+def test_has_triton_counts_cpu_while_registered():
+    from torch.utils._triton import has_triton
+
+    import ext_codegen
+
+    with ext_codegen.registered("cpu"):
+        kwargs = {"include_cpu": True} if "include_cpu" in str(inspect.signature(has_triton)) else {}
+        assert has_triton.__wrapped__(**kwargs) is True

@@ -72,7 +72,13 @@ def _git(*args: str) -> str | None:
 
 
 def source_revision() -> str:
-    """The checkout's commit, with ``+dirty`` when tracked files differ from it; ``unknown`` without git."""
+    """The checkout's commit, with ``+dirty`` when tracked files differ from it.
+
+    A copy without git (``git archive`` sent to another machine) says which
+    commit it is through ``COMPAT_MATRIX_REVISION``; otherwise ``unknown``.
+    """
+    if os.environ.get("COMPAT_MATRIX_REVISION"):
+        return os.environ["COMPAT_MATRIX_REVISION"]
     commit = _git("rev-parse", "--short=10", "HEAD")
     if commit is None:
         return "unknown"
@@ -96,6 +102,13 @@ def environment() -> dict:
         "device": device,
         "machine": f"{platform.system()} {platform.machine()}, {_cpu_model()}, {os.cpu_count()} cores",
     }
+
+
+def plugin_discoverable() -> bool:
+    """Whether Triton will find the package's ``cpu`` backend (its entry point needs an install)."""
+    from importlib.metadata import entry_points
+
+    return any(ep.name == "cpu" for ep in entry_points(group="triton.backends"))
 
 
 def row_key(row: dict) -> tuple:
@@ -369,6 +382,10 @@ def main(argv: list[str] | None = None) -> int:
     revision = source_revision()
     print(f"torch {row['torch']}, triton {row['triton']}, Python {row['python']}, {row['device']}; "
           f"source {revision}", flush=True)
+    if not plugin_discoverable():
+        print("warning: no 'cpu' entry point in the triton.backends group: the cpu tests will fail. "
+              "Install the checkout first (offline: pip install --no-deps --no-build-isolation -e .)",
+              file=sys.stderr, flush=True)
     row["tests"] = None if args.skip_tests else run_tests(args.logs)
     row["doctests"] = None if args.skip_doctests else run_doctests(args.logs)
     row["conformance"] = run_conformance(args.jobs, args.timeout, args.logs, args.ops) if args.conformance else None
