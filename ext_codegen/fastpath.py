@@ -167,7 +167,12 @@ def _splat(original):
             return original(builder, ret_ty, arg)
         if _range_of(dtype) is not None:
             return Affine(dtype, ret_ty.shape, _scalar_of(arg), {})
-        # a read-only broadcast view (as ``create_broadcast`` returns), not a filled copy
+        if dtype.is_floating():
+            # a filled C-order array, as before: numpy follows its operands' memory
+            # order, and the order of a later floating-point sum must not change
+            return original(builder, ret_ty, arg)
+        # booleans and other integers (exact whatever the order): a read-only
+        # broadcast view, as ``create_broadcast`` returns, not a filled copy
         value = np.asarray(arg.data).reshape(()).astype(interp._get_np_dtype(arg.dtype))
         return interp.TensorHandle(np.broadcast_to(value, tuple(ret_ty.shape)), dtype)
 
@@ -274,7 +279,12 @@ def _binary(original):
 
 
 def _select(original):
-    """``tl.where`` whose condition is one broadcast value: the chosen operand, no full pass."""
+    """``tl.where`` whose condition is one broadcast value: the chosen operand, no full pass.
+
+    Only when the chosen array is already C-contiguous and of the result's
+    shape, i.e. exactly what ``numpy.where`` would have returned: a later
+    reduction then sees the same memory layout, and sums in the same order.
+    """
 
     def ternary_op(builder, cond, lhs, rhs, op):
         if op is np.where and not isinstance(cond, Affine):
@@ -282,11 +292,9 @@ def _select(original):
             pick = _uniform(c) if c.dtype == np.bool_ else None
             if pick is not None:
                 a, b = lhs.data, rhs.data
-                if a.dtype == b.dtype and a.dtype == np.dtype(interp._get_np_dtype(rhs.dtype.scalar)):
-                    chosen = a if pick else b
-                    shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
-                    if chosen.shape != shape:
-                        chosen = np.broadcast_to(chosen, shape)
+                chosen = a if pick else b
+                if a.dtype == b.dtype == np.dtype(interp._get_np_dtype(rhs.dtype.scalar)) \
+                        and chosen.flags.c_contiguous and chosen.shape == np.broadcast_shapes(c.shape, a.shape, b.shape):
                     return interp.TensorHandle(chosen, rhs.dtype.scalar)
         return original(builder, cond, lhs, rhs, op)
 
@@ -502,7 +510,8 @@ def fast_load(ptrs, mask, other):
             out[...] = fill
             out[box] = np.where(m[box], view, out[box])
         stats["load_view"] += 1
-        return interp.TensorHandle(np.asarray(out, dtype=dtype), elem)
+        # C order, as Triton's load returns: later reductions sum in the same order
+        return interp.TensorHandle(np.ascontiguousarray(out, dtype=dtype), elem)
     found = _gather_index(ptrs, m, dtype.itemsize)
     if found is None:
         return None
@@ -511,7 +520,7 @@ def fast_load(ptrs, mask, other):
     if m is not None:
         values = np.where(m, values, _other_data(other, dtype))
     stats["load_gather"] += 1
-    return interp.TensorHandle(np.asarray(values, dtype=dtype).reshape(ptrs.data.shape), elem)
+    return interp.TensorHandle(np.ascontiguousarray(values, dtype=dtype).reshape(ptrs.data.shape), elem)
 
 
 def fast_store(ptrs, value, mask) -> bool:

@@ -204,7 +204,16 @@ def _kernels():
         v = tl.load(x_ptr + r * sx + c, m, other=0.0)
         tl.store(out_ptr + c * rows + r, v + 1, m)  # transposed store
 
-    return dict(reverse_copy=reverse_copy, scrambled=scrambled, two_buffers=two_buffers,
+    @triton.jit
+    def transposed_tile_sum(x_ptr, out_ptr, R: tl.constexpr, C: tl.constexpr):
+        r = tl.arange(0, R)[:, None]
+        c = tl.arange(0, C)[None, :]
+        v = tl.load(x_ptr + c * R + r)  # a tile whose memory runs down its columns
+        w = v * v  # keeps its operand's memory order in numpy
+        tl.store(out_ptr + tl.arange(0, R), tl.sum(w, 1))
+        tl.store(out_ptr + R + tl.arange(0, C), tl.sum(w, 0))
+
+    return dict(transposed_tile_sum=transposed_tile_sum, reverse_copy=reverse_copy, scrambled=scrambled, two_buffers=two_buffers,
                 colliding_stores=colliding_stores, wrapping_index=wrapping_index, tile_2d=tile_2d)
 
 
@@ -299,3 +308,20 @@ def test_2d_tiles_masked_transposed(gen, kernels, dtype):
     assert_identical(off, on)
     assert torch.equal(on.view(cols, rows), (x + 1).t())
     assert counts.get("load_view", 0) > 0, counts
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_float_sums_see_the_same_memory_order(gen, kernels, dtype):
+    """numpy sums in an order that follows its input's memory layout: loads return C order, as Triton's do."""
+    R, C = 64, 256
+    x = torch.randn(C, R, generator=gen, dtype=dtype) * 1000
+
+    def go(x):
+        out = torch.zeros(R + C, dtype=dtype)
+        _launch(kernels["transposed_tile_sum"], (1,), x, out, R=R, C=C)
+        return out
+
+    off, on, counts = off_and_on(go, x)
+    assert_identical(off, on)
+    torch.testing.assert_close(on[:R], (x.t() * x.t()).sum(1), rtol=1e-5, atol=1e-2)
+    assert counts.get("load_view") == 1, counts
