@@ -3,6 +3,9 @@
 Prints the Triton kernel Inductor generated through ``ExtensionScheduling``,
 the lines of the wrapper that launch it, and the comparison with eager.
 ``--device cuda`` does the same on a GPU.
+
+``python -m ext_codegen conformance [...]`` runs PyTorch's OpInfo database
+through the backend instead (see :mod:`ext_codegen.conformance`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ class SmallModel(torch.nn.Module):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["conformance"]:
+        from ext_codegen import conformance
+
+        return conformance.main(argv[1:])
+
     import ext_codegen
     from ext_codegen.codeview import kernels, launches
     from torch._inductor.utils import run_and_get_code

@@ -1,0 +1,135 @@
+"""The conformance tool on a handful of ops: zero mismatches, every report written and readable.
+
+The full sweep (``python -m ext_codegen conformance``, ``tox -e conformance``)
+takes minutes; this runs the tool end to end on ops chosen to produce each
+class: kernels that run (``pass``), a library call and an op Triton cannot
+express (``fallback``, with the reason), and the two bugs the tool found
+(``max_pool2d_with_indices_backward``, ``atan2`` with a scalar).
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ext_codegen import conformance, conformance_report
+
+OPS = ["add", "sin", "sum", "mm", "polygamma.polygamma_n_1", "max_pool2d_with_indices_backward", "atan2", "argmax"]
+
+
+def run_tool(*args, timeout=600):
+    done = subprocess.run([sys.executable, "-m", "ext_codegen", "conformance", *args],
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("conformance")
+    done = run_tool("--ops", *OPS, "--dtypes", "float32,int64", "--samples", "2", "--out", str(out))
+    return out, done
+
+
+def test_zero_mismatches_and_expected_classes(report):
+    out, done = report
+    data = json.loads((out / "conformance.json").read_text())
+    rows = {(r["op"], r["dtype"]): r for r in data["rows"]}
+    assert not [r for r in data["rows"] if r["result"] == "mismatch"]
+    assert rows[("add", "float32")]["result"] == "pass"
+    assert rows[("add", "float32")]["launches"] > 0
+    assert rows[("max_pool2d_with_indices_backward", "float32")]["result"] == "pass"
+    assert rows[("atan2", "float32")]["result"] == "pass"
+    mm = rows[("mm", "float32")]
+    assert mm["result"] == "fallback" and "extern_kernels.mm" in mm["why"]
+    polygamma = rows[("polygamma.polygamma_n_1", "float32")]
+    assert polygamma["result"] == "fallback" and "C++ only" in polygamma["why"]
+    assert ("sin", "int64") in rows and ("polygamma.polygamma_n_1", "int64") in rows
+    assert all(r["sample_mode"] == "2" and r["compared"] >= 1 for r in data["rows"])
+
+
+def test_reports_are_written_and_parse(report):
+    out, done = report
+    data = conformance_report.load(str(out / "conformance.json"))
+    env = data["environment"]
+    assert env["torch"] == torch.__version__ and env["triton"] and env["cores"]
+    assert data["runs"][0]["date"].endswith("Z")
+    assert {(s["dtype"], s["backend"]) for s in data["summary"]} == {("float32", "ext"), ("int64", "ext")}
+    rows = [json.loads(line) for line in (out / "conformance.rows.jsonl").read_text().splitlines()]
+    assert len(rows) == len(data["rows"])
+
+    md = (out / "conformance.md").read_text()
+    assert "| dtype | samples | backend |" in md and f"torch {torch.__version__}" in md
+    assert "**Mismatches**: none." in md
+
+    class Cells(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.classes = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "td" and dict(attrs).get("class"):
+                self.classes.append(dict(attrs)["class"])
+
+    parser = Cells()
+    parser.feed((out / "conformance.html").read_text())
+    assert {"pass", "fallback"} <= set(parser.classes)
+    assert (out / "conformance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the terminal summary
+    assert "matched" in done.stdout and "fallback reasons" in done.stdout
+
+
+def test_merge_regenerates_the_reports(report, tmp_path):
+    out, _ = report
+    run_tool("--merge", str(out / "conformance.json"), "--out", str(tmp_path), "--name", "merged")
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    original = json.loads((out / "conformance.json").read_text())
+    assert merged["summary"] == original["summary"]
+    assert (tmp_path / "merged.md").exists()
+
+
+def test_compare_stock_and_a_timeout_cost_one_row(tmp_path):
+    # A limit no compilation meets: the op times out, its worker is killed and
+    # restarted, and the run still ends with one row per op and backend.
+    done = run_tool("--ops", "neg", "--compare-stock", "--timeout", "0.01", "--out", str(tmp_path), "--quiet")
+    data = json.loads((tmp_path / "conformance.json").read_text())
+    assert sorted(r["backend"] for r in data["rows"]) == ["ext", "stock"]
+    assert all(r["result"] == "error" and r["why"].startswith("timeout") for r in data["rows"])
+    assert "error (2)" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "out, ref, ref64, ok",
+    [
+        (torch.tensor([1.0, float("nan")]), torch.tensor([1.0, float("nan")]), None, True),
+        (torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.5]), None, False),
+        (torch.tensor([1, 2]), torch.tensor([1, 3]), None, False),
+        (torch.tensor([1.0]), torch.tensor([1.0], dtype=torch.float64), None, False),
+        # float16: eager rounded every step and is off by 0.01; the compiled value is closer to float64.
+        (torch.tensor([1.2500], dtype=torch.float16), torch.tensor([1.2600], dtype=torch.float16),
+         torch.tensor([1.2504], dtype=torch.float64), True),
+        (torch.tensor([1.5000], dtype=torch.float16), torch.tensor([1.2600], dtype=torch.float16),
+         torch.tensor([1.2504], dtype=torch.float64), False),
+        ((torch.tensor([1]), 2.0), (torch.tensor([1]), 2.0), None, True),
+        ((torch.tensor([1]), 2.0), (torch.tensor([1]), 2.5), None, False),
+    ],
+)
+def test_compare(out, ref, ref64, ok):
+    assert (conformance.compare(out, ref, ref64) is None) == ok
+
+
+def test_op_selection():
+    names = lambda patterns: [n for _, n, _ in conformance.select_ops(patterns)]  # noqa: E731
+    assert names(["sin"]) == ["sin"]
+    assert names(["nn.functional.relu*"]) == ["nn.functional.relu", "nn.functional.relu6"]
+    assert "nn.functional.max_pool2d" in names(["max_pool"])
+
+
+def test_explain_extern():
+    assert "C++ only" in conformance.explain_extern("aten.polygamma.default", "ext")
+    assert "library call" in conformance.explain_extern("extern_kernels.mm", "ext")
