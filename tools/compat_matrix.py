@@ -129,6 +129,19 @@ def _env_for_children() -> dict:
     return env
 
 
+def _test_id(classname: str, name: str) -> str:
+    """A readable id: ``docs/page.md``, ``tests/test_x.py::test_y``, or a doctest's dotted name."""
+    if name.endswith(".md"):
+        return classname.rsplit(".", 2)[0].replace(".", "/") + "/" + name
+    if name.startswith(classname + ".") or not classname:
+        return name
+    parts = classname.split(".")
+    tail = []
+    while parts and parts[-1][:1].isupper():
+        tail.insert(0, parts.pop())
+    return "/".join(parts) + ".py::" + "::".join([*tail, name])
+
+
 def parse_junit(path: str) -> dict:
     """Counts and failed test ids from a pytest JUnit XML report."""
     tree = ET.parse(path)
@@ -137,7 +150,7 @@ def parse_junit(path: str) -> dict:
     failures: list[str] = []
     for suite in suites:
         for case in suite.iter("testcase"):
-            name = f"{case.get('classname', '')}::{case.get('name', '')}"
+            name = _test_id(case.get("classname", ""), case.get("name", ""))
             kinds = {child.tag for child in case}
             if "failure" in kinds:
                 counts["failed"] += 1
@@ -300,10 +313,6 @@ def _conformance_cell(result: dict | None) -> str:
     return cell + f" (of {result['ops']} ops)"
 
 
-def _short(version: str) -> str:
-    return version.replace("+", "\\+")
-
-
 def render_markdown(results: dict) -> str:
     """The matrix as a Markdown table, with the failures and machines listed under it."""
     rows = sorted(results["rows"], key=sort_key)
@@ -316,7 +325,7 @@ def render_markdown(results: dict) -> str:
         dates = sorted({r["date"] for r in (row.get("tests"), row.get("doctests"), row.get("conformance")) if r})
         when = dates[-1] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}" if dates else ""
         lines.append(
-            f"| {_short(row['torch'])} | {row['triton']} | {row['python']} | {row['device']} "
+            f"| {row['torch']} | {row['triton']} | {row['python']} | {row['device']} "
             f"| {_pytest_cell(row.get('tests'))} | {_pytest_cell(row.get('doctests'))} "
             f"| {_conformance_cell(row.get('conformance'))} | {when} [{i}] |"
         )
