@@ -25,8 +25,17 @@ class ExtensionScheduling(BaseScheduling):
 
     # -- what the backend can do ------------------------------------------
     def get_backend_features(self, device):
-        """Features (scan, sort, templates, ...) Inductor may lower to this backend."""
-        return self._triton_scheduling.get_backend_features(device)
+        """Features (scan, sort, templates, ...) Inductor may lower to this backend.
+
+        Triton's, less ``FOREACH``: the scheduler hands foreach nodes only to
+        schedulings that *are* ``SIMDScheduling`` (an ``isinstance`` check in
+        ``Scheduler._codegen``), which a delegating class is not.  Without the
+        feature, ``torch._foreach_*`` lowers to ordinary nodes, which fuse.
+        """
+        from torch._inductor.codegen.common import BackendFeature
+
+        features = self._triton_scheduling.get_backend_features(device)
+        return type(features)(f for f in features if f != BackendFeature.FOREACH)
 
     # -- fusion -------------------------------------------------------------
     def can_fuse_vertical(self, node1, node2):
