@@ -1,38 +1,42 @@
 """Index arithmetic kept symbolic, loads and stores as numpy copies.
 
-Profiling the interpreter on Inductor's kernels shows that most of a kernel's
+Profiling the interpreter on Inductor's kernels shows that much of a kernel's
 time goes into addresses, not into the values it computes: for
 ``tl.load(in_ptr0 + (r0_1 + 1024*x0), ...)`` Triton's interpreter
-materialises ``r0_1 + 1024*x0`` as a full ``[XBLOCK, R0_BLOCK]`` array, widens
-it to 64 bits, turns it into an array of absolute addresses, and then copies
-element by element from those addresses in C++ (about 20 ns an element).
+materialises ``r0_1 + 1024*x0`` as a full ``[XBLOCK, R0_BLOCK]`` array (and,
+for its overflow check, again in 64 bits), turns it into an array of absolute
+addresses, and then copies element by element from those addresses in C++.
 
-This module keeps an integer block of the form ``c + a_0[i_0] + a_1[i_1] + ...``
-(one small vector per axis, so ``xindex`` is ``xoffset + arange`` along axis 0
-and ``r0_1 + 1024*x0`` is two vectors) in that form for as long as the kernel
-only adds, subtracts, scales, broadcasts, expands, compares with known results
-or casts it.  A pointer block built from one is a strided view of the buffer
-it points into when every vector is an arithmetic progression: the load is a
-numpy copy and the store a numpy assignment.  Any other use of such a block
-asks for its ``data`` and gets exactly the array the interpreter would have
-computed, so everything the module does not understand runs as before.
+This module keeps an integer block of the form ``c + s_0*i_0 + s_1*i_1 + ...``
+(:class:`Affine`: a constant and one step per axis; ``xindex`` is
+``xoffset + 1*i_0``, ``r0_1 + 1024*x0`` is ``1024*i_0 + 1*i_1``) in that form
+for as long as the kernel only adds, subtracts, multiplies by a scalar,
+broadcasts, expands, casts it or compares it with a result its bounds decide.
+A pointer block of that form is a strided numpy view of the buffer it points
+into: the load is a numpy copy, the store a numpy assignment.  Any other use
+of such a block asks for its ``data`` and gets exactly the array the
+interpreter would have computed, so whatever the module does not understand
+runs as before.
 
 Every shortcut is exact or not taken:
 
-* A symbolic block is only created when the value range of the result fits
-  its integer type (computed from the vectors' minima and maxima with Python
-  integers), so no wrap-around is ever skipped.
+* A symbolic block is only created when its smallest and largest values
+  (computed from the constant and the steps with Python integers) fit its
+  integer type, so no wrap-around is ever skipped.
 * A view is only made when the whole block of addresses, masked lanes
-  included, lies inside one of the launch's tensor arguments; masked lanes are
-  then read (and discarded) but never written.  Otherwise the addresses the
-  mask selects are gathered with ``numpy.take`` from the buffer that holds all
-  of them, or, if no argument holds them, Triton's own load runs.
+  included, lies inside one of the launch's tensor arguments (or, for a ragged
+  tail, the box around the lanes the mask selects does); masked lanes are then
+  read and discarded but never written.  Otherwise the addresses the mask
+  selects are gathered with ``numpy.take`` from the argument that holds all of
+  them, or, if no argument does, Triton's own load runs.
 * Stores through a view require that no two lanes share an address.
+* Loaded blocks and floating-point constants are C-ordered arrays, as
+  Triton's are: numpy adds in an order that follows memory layout, so a later
+  ``tl.sum`` sees the layout it saw before.
 
 Nothing here runs on a GPU: the module is installed only inside
 :func:`ext_codegen.interpreter.launch`, through its per-launch patch scope.
 """
-
 from __future__ import annotations
 
 import ctypes
@@ -54,7 +58,6 @@ _INT_RANGE = {
     "int64": (-(1 << 63), (1 << 63) - 1),
 }
 _PTR_RANGE = (0, (1 << 63) - 1)
-_I64 = _INT_RANGE["int64"]
 
 
 def _range_of(dtype) -> tuple[int, int] | None:
