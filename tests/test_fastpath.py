@@ -213,7 +213,20 @@ def _kernels():
         tl.store(out_ptr + tl.arange(0, R), tl.sum(w, 1))
         tl.store(out_ptr + R + tl.arange(0, C), tl.sum(w, 0))
 
-    return dict(transposed_tile_sum=transposed_tile_sum, reverse_copy=reverse_copy, scrambled=scrambled, two_buffers=two_buffers,
+    @triton.jit
+    def transpose_copy(x_ptr, out_ptr, R: tl.constexpr, C: tl.constexpr):
+        r = tl.arange(0, R)[:, None]
+        c = tl.arange(0, C)[None, :]
+        tl.store(out_ptr + c * R + r, tl.load(x_ptr + r * C + c))  # a C-order tile to its transpose
+
+    @triton.jit
+    def transpose_load(x_ptr, out_ptr, R: tl.constexpr, C: tl.constexpr):
+        r = tl.arange(0, R)[:, None]
+        c = tl.arange(0, C)[None, :]
+        tl.store(out_ptr + r * C + c, tl.load(x_ptr + c * R + r))  # a transposed tile to C order
+
+    return dict(transpose_copy=transpose_copy, transpose_load=transpose_load,
+                transposed_tile_sum=transposed_tile_sum, reverse_copy=reverse_copy, scrambled=scrambled, two_buffers=two_buffers,
                 colliding_stores=colliding_stores, wrapping_index=wrapping_index, tile_2d=tile_2d)
 
 
@@ -325,3 +338,22 @@ def test_float_sums_see_the_same_memory_order(gen, kernels, dtype):
     assert_identical(off, on)
     torch.testing.assert_close(on[:R], (x.t() * x.t()).sum(1), rtol=1e-5, atol=1e-2)
     assert counts.get("load_view") == 1, counts
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16, torch.int64, torch.int8, torch.bool])
+@pytest.mark.parametrize("kernel", ["transpose_copy", "transpose_load"])
+def test_large_transposed_tiles(gen, kernels, dtype, kernel):
+    """Tiles of 8,192 elements whose memory runs across them: PyTorch's blocked copy, same bits."""
+    R, C = 128, 64
+    x = (torch.randn(R * C, generator=gen) * 100).to(dtype)
+
+    def go(x):
+        out = torch.zeros(R * C, dtype=dtype)
+        _launch(kernels[kernel], (1,), x, out, R=R, C=C)
+        return out
+
+    off, on, counts = off_and_on(go, x)
+    assert_identical(off, on)
+    expected = x.view(R, C).t() if kernel == "transpose_copy" else x.view(C, R).t()
+    assert torch.equal(on, expected.reshape(-1))
+    assert counts == {"load_view": 1, "store_view": 1}, counts
