@@ -229,7 +229,7 @@ def _forwarder(cls: type, hook: SchedulingHook, base_method, delegate: str):
 
 
 def forward_release_specific_hooks(cls: type, delegate: str = "_triton_scheduling") -> list[str]:
-    """Give ``cls`` a forwarder to ``self.<delegate>`` for each hook of :data:`SCHEDULING_HOOKS`
+    """Give ``cls`` a forwarder to ``self.<delegate>`` for each hook of ``SCHEDULING_HOOKS``
     that the installed torch's ``BaseScheduling`` defines and ``cls`` does not.
 
     Returns the names it added.  A hook of a newer torch that is in no table
