@@ -155,6 +155,44 @@ def _scale(block: Affine, factor: int, dtype) -> Affine | None:
     return out if _fits(out.lo, out.hi, dtype) else None
 
 
+class LazyFull(interp.TensorHandle):
+    """A floating-point constant block, filled only when something reads ``data``.
+
+    What it fills is the interpreter's own ``numpy.full`` (a C-ordered array, so
+    numpy's summation order downstream is unchanged); a ``tl.where`` that
+    discards it, or a load that uses it as ``other``, never fills it.
+    """
+
+    def __init__(self, dtype, shape, value):
+        self.dtype = dtype
+        self.attr = {}
+        self.shape = tuple(int(n) for n in shape)
+        self.value = value  # a numpy scalar of the block's numpy dtype
+        self._data = None
+
+    @property
+    def data(self):
+        if self._data is None:
+            self._data = np.full(self.shape, self.value, dtype=self.value.dtype)
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value
+
+
+def _shape_of(h) -> tuple:
+    return h.shape if isinstance(h, (Affine, LazyFull)) else h.data.shape
+
+
+def _np_dtype_of(h) -> np.dtype:
+    if isinstance(h, LazyFull):
+        return h.value.dtype
+    if isinstance(h, Affine):
+        return h.np_dtype()
+    return h.data.dtype
+
+
 # ---------------------------------------------------------------- builder methods
 
 def _scalar_of(handle) -> int | None:
@@ -172,9 +210,10 @@ def _splat(original):
         if _range_of(dtype) is not None:
             return Affine(dtype, ret_ty.shape, _scalar_of(arg), {})
         if dtype.is_floating():
-            # a filled C-order array, as before: numpy follows its operands' memory
-            # order, and the order of a later floating-point sum must not change
-            return original(builder, ret_ty, arg)
+            # filled (when read) as a C-order array, as before: numpy follows its operands'
+            # memory order, and the order of a later floating-point sum must not change
+            value = np.asarray(arg.data).reshape(()).astype(interp._get_np_dtype(arg.dtype))[()]
+            return LazyFull(dtype, tuple(ret_ty.shape), value)
         # booleans and other integers (exact whatever the order): a read-only
         # broadcast view, as ``create_broadcast`` returns, not a filled copy
         value = np.asarray(arg.data).reshape(()).astype(interp._get_np_dtype(arg.dtype))
@@ -291,14 +330,14 @@ def _select(original):
     """
 
     def ternary_op(builder, cond, lhs, rhs, op):
-        if op is np.where and not isinstance(cond, Affine):
+        if op is np.where and not isinstance(cond, (Affine, LazyFull)):
             c = cond.data
             pick = _uniform(c) if c.dtype == np.bool_ else None
             if pick is not None:
-                a, b = lhs.data, rhs.data
-                chosen = a if pick else b
-                if a.dtype == b.dtype == np.dtype(interp._get_np_dtype(rhs.dtype.scalar)) \
-                        and chosen.flags.c_contiguous and chosen.shape == np.broadcast_shapes(c.shape, a.shape, b.shape):
+                chosen = (lhs if pick else rhs).data  # the other operand is never read
+                shape = np.broadcast_shapes(c.shape, _shape_of(lhs), _shape_of(rhs))
+                if _np_dtype_of(lhs) == _np_dtype_of(rhs) == np.dtype(interp._get_np_dtype(rhs.dtype.scalar)) \
+                        and chosen.flags.c_contiguous and chosen.shape == shape:
                     return interp.TensorHandle(chosen, rhs.dtype.scalar)
         return original(builder, cond, lhs, rhs, op)
 
@@ -522,6 +561,8 @@ def _other_data(other, dtype):
         return dtype.type(0)
     if _is_symbolic(other) and not other.steps:
         return np.array(other.const).astype(dtype)
+    if isinstance(other, LazyFull) and other._data is None:
+        return np.asarray(other.value, dtype=dtype)
     return other.data
 
 

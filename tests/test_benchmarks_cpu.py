@@ -58,6 +58,7 @@ def test_markdown_has_both_parts_between_markers(tiny):
 
 
 def test_plot_is_written(tiny, tmp_path):
+    pytest.importorskip("matplotlib")  # the docs extra has it
     path = tmp_path / "cpu_interpreter.png"
     bench.render_plot(tiny, str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
