@@ -27,7 +27,7 @@ CHECKS = {
     ],
     "scheduling.html": [
         'class="sidebar-tree"',
-        "class ExtensionScheduling",    # literalinclude of the real source
+        '<span class="nc">ExtensionScheduling</span>',  # literalinclude of the real source, highlighted
         "codegen_template",
         'class="highlight-',
     ],
