@@ -634,6 +634,34 @@ def _scalar_argument(value, signature_type: str | None):
     return tl.tensor(interp.TensorHandle(data, ty), ty)
 
 
+_LANGUAGE_PATCHES: list[tuple[Any, str, Any]] | None = None
+
+
+def _patch_language():
+    """Triton's own patches of ``triton.language`` for interpretation, in a new scope.
+
+    ``interp._patch_lang`` (and patching libdevice the same way) walks every
+    member of half a dozen modules and classes with ``inspect.getmembers`` and
+    wraps each builtin: about half of a small launch's fixed cost.  The
+    attributes it sets do not depend on the launch, so the first launch records
+    them and later ones set the same objects again, through the same kind of
+    scope, restored the same way.
+    """
+    global _LANGUAGE_PATCHES
+    if _LANGUAGE_PATCHES is not None:
+        scope = interp._LangPatchScope()
+        for obj, name, value in _LANGUAGE_PATCHES:
+            scope.set_attr(obj, name, value)
+        return scope
+    scope = interp._patch_lang(_LANGUAGE_PROBE)
+    interp._patch_builtin(_libdevice_module(), interp.interpreter_builder, scope)
+    try:  # the raw attribute (a property or staticmethod as stored, not as looked up)
+        _LANGUAGE_PATCHES = [(obj, name, vars(obj)[name]) for obj, name, _ in scope._changes]
+    except (AttributeError, KeyError, TypeError):  # a Triton that patches differently: no replay
+        _LANGUAGE_PATCHES = None
+    return scope
+
+
 def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: dict[str, str] | None = None) -> None:
     """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name).
 
@@ -643,7 +671,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
     launch_count += 1
     ifn, fn, constexprs, live = _prepare(jit_fn)
     grid, args = widen_x_block(live, grid, args)
-    scope = interp._patch_lang(_LANGUAGE_PROBE)
+    scope = _patch_language()
     try:
         builder = interp.interpreter_builder
         cls = type(builder)
@@ -656,7 +684,6 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
         fastpath.install(scope, builder, args)
         for name in ("create_atomic_rmw", "create_atomic_cas"):
             scope.set_attr(cls, name, _dense_operands(getattr(cls, name)))
-        interp._patch_builtin(_libdevice_module(), builder, scope)
         compat.patch_interpreter_gaps(scope)
         scope.set_attr(tl, "reduce", _reduce_with(tl.reduce))
         for mod, name, value in _language_jit_functions():

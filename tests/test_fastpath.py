@@ -357,3 +357,20 @@ def test_large_transposed_tiles(gen, kernels, dtype, kernel):
     expected = x.view(R, C).t() if kernel == "transpose_copy" else x.view(C, R).t()
     assert torch.equal(on, expected.reshape(-1))
     assert counts == {"load_view": 1, "store_view": 1}, counts
+
+
+def test_language_patches_are_replayed_exactly(fast, gen):
+    """Later launches set the attributes Triton's ``_patch_lang`` set on the first, in the same order."""
+    from ext_codegen import interpreter
+
+    check_compiled(lambda x: x.exp() + 1, torch.randn(100, generator=gen))
+    recorded = interpreter._LANGUAGE_PATCHES
+    assert recorded
+    interp = interpreter.interp
+    fresh = interp._patch_lang(interpreter._LANGUAGE_PROBE)
+    try:
+        interp._patch_builtin(interpreter._libdevice_module(), interp.interpreter_builder, fresh)
+        names = [(id(obj), name) for obj, name, _ in fresh._changes]
+    finally:
+        fresh.restore()
+    assert names == [(id(obj), name) for obj, name, _ in recorded]
