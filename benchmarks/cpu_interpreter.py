@@ -156,8 +156,10 @@ def _cost_kernels():
 def cost_model(repeat: int) -> dict:
     """The interpreter's unit costs, from hand-written kernels launched directly.
 
-    ``program_ms``: one program instance of a copy kernel on 16 elements (the
-    fixed cost of running a kernel body); ``op_us``: one more ``v + 1.0`` on a
+    ``launch_ms``: a launch of one program instance of a copy kernel on 16
+    elements (Triton's dispatch, the per-launch patches, one kernel body);
+    ``program_ms``: one more program instance of it (the fixed cost of running
+    a kernel body); ``op_us``: one more ``v + 1.0`` on a
     16-element block (Triton's semantic layer, per operation); ``add_ns``: one
     more ``v + 1.0`` per element of a 2^20 block (numpy's work);
     ``copy_ns_triton`` and ``copy_ns_fast``: a load and a store per element of
@@ -183,6 +185,7 @@ def cost_model(repeat: int) -> dict:
 
     driver.set_active(InterpreterDriver())
     try:
+        launch = best(lambda: copy[(1,)](x, out, 16, BLOCK=16))
         programs = 256
         program = best(lambda: copy[(programs,)](x, out, 16 * programs, BLOCK=16)) / programs
         ops = 64
@@ -199,6 +202,7 @@ def cost_model(repeat: int) -> dict:
     finally:
         driver.reset_active()
     return {
+        "launch_ms": launch * 1e3,
         "program_ms": program * 1e3,
         "op_us": (many - few) / ops * 1e6,
         "add_ns": (eight - none) / 8 / n * 1e9,
@@ -354,6 +358,8 @@ def render_markdown(result: dict) -> str:
             "",
             "| cost | measured | measured on |",
             "|---|--:|---|",
+            *([f"| fixed cost of one launch of one program instance | {costs['launch_ms']:.2f} ms "
+               "| a copy kernel on 16 elements |"] if "launch_ms" in costs else []),
             f"| fixed cost of one program instance | {costs['program_ms']:.2f} ms "
             "| a copy kernel on 16 elements, 256 instances |",
             f"| one `tl` operation, whatever the block size | {costs['op_us']:.0f} µs "
