@@ -82,7 +82,8 @@ def source_revision() -> str:
     commit = _git("rev-parse", "--short=10", "HEAD")
     if commit is None:
         return "unknown"
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    # The results this script writes are tracked too; they do not make the source dirty.
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/results")
     return commit + ("+dirty" if dirty else "")
 
 
