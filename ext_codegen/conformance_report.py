@@ -60,8 +60,20 @@ def build(rows: list[dict], options: dict, wall_seconds: float, command: str) ->
     return {"schema": SCHEMA, "environment": environment(), "runs": [run], "summary": summarize(rows), "rows": rows}
 
 
+def shared_mismatch(row: dict, rows_by_key: dict) -> bool:
+    """Whether the other backend got a mismatch on the same op, dtype and samples (a bug of Inductor, then)."""
+    other = "stock" if row["backend"] == "ext" else "ext"
+    twin = rows_by_key.get((other, row["dtype"], row.get("sample_mode", "1"), row["op"]))
+    return row["result"] == "mismatch" and twin is not None and twin["result"] == "mismatch"
+
+
+def _by_key(rows):
+    return {(r["backend"], r["dtype"], r.get("sample_mode", "1"), r["op"]): r for r in rows}
+
+
 def summarize(rows: list[dict]) -> list[dict]:
     """Counts per (dtype, sample mode, backend), in a stable order."""
+    keyed = _by_key(rows)
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
         groups[(r["dtype"], r.get("sample_mode", "1"), r["backend"])].append(r)
@@ -78,6 +90,7 @@ def summarize(rows: list[dict]) -> list[dict]:
             "dtype": key[0], "sample_mode": key[1], "backend": key[2], "ops": len(rs),
             **{k: counts.get(k, 0) for k in RESULTS},
             "matched": counts.get("pass", 0) + counts.get("fallback", 0),
+            "mismatch_shared": sum(1 for r in rs if shared_mismatch(r, keyed)),
             "samples": sum(r.get("compared", 0) for r in rs),
             "seconds": round(sum(r.get("seconds", 0) for r in rs), 1),
         })
@@ -196,7 +209,8 @@ def _problems(rows, result):
 
 def terminal_summary(data: dict) -> str:
     head = ["dtype", "samples", "backend", "ops", *RESULTS, "matched", "time"]
-    body = [[s["dtype"], _mode(s["sample_mode"]), s["backend"], str(s["ops"]), *(str(s[k]) for k in RESULTS),
+    body = [[s["dtype"], _mode(s["sample_mode"]), s["backend"], str(s["ops"]),
+             *(_mismatch_cell(s) if k == "mismatch" else str(s[k]) for k in RESULTS),
              str(s["matched"]), _clock(s["seconds"])] for s in data["summary"]]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
     lines = ["", headline(data), ""]
@@ -206,8 +220,10 @@ def terminal_summary(data: dict) -> str:
         found = _problems(data["rows"], result)
         if found:
             lines += ["", f"{result} ({len(found)}):"]
+            keyed = _by_key(data["rows"])
             for r in found[:25]:
-                lines.append(f"  {r['backend']:5} {r['dtype']:8} {r['op']}: {r.get('why', '')[:160]}")
+                both = " [the other backend too]" if shared_mismatch(r, keyed) else ""
+                lines.append(f"  {r['backend']:5} {r['dtype']:8} {r['op']}: {r.get('why', '')[:160]}{both}")
             if len(found) > 25:
                 lines.append(f"  ... {len(found) - 25} more in the JSON report")
     reasons = fallback_reasons(data["rows"])
@@ -230,6 +246,11 @@ def _code(text) -> str:
     return f"`{str(text).replace('`', '')}`".replace("|", "\\|")
 
 
+def _mismatch_cell(s: dict) -> str:
+    shared = s.get("mismatch_shared", 0)
+    return f"{s['mismatch']} ({shared} both)" if shared else str(s["mismatch"])
+
+
 def markdown(data: dict) -> str:
     """The summary table, the fallback reasons, and every error and mismatch, as Markdown without headings."""
     out = [f"OpInfo conformance measured with `python -m ext_codegen conformance`: {headline(data)}.", ""]
@@ -238,8 +259,12 @@ def markdown(data: dict) -> str:
     for s in data["summary"]:
         out.append(f"| {s['dtype']} | {_mode(s['sample_mode'])} | {BACKEND_LABELS.get(s['backend'], s['backend'])} "
                    f"| {s['ops']} | {s['pass']} | {s['fallback']} | **{s['matched']}** | {s['error']} "
-                   f"| {s['mismatch']} | {s['random']} | {_clock(s['seconds'])} |")
-    out += ["", "*time*: the sum of the per-op times (compile and run) for that backend and dtype.", ""]
+                   f"| {_mismatch_cell(s)} | {s['random']} | {_clock(s['seconds'])} |")
+    runs = "; ".join(f"`{r['command']}` ({r['date'][:10]}, {_clock(r['wall_seconds'])} wall)" for r in data["runs"])
+    out += ["", f"Runs: {_md(runs)}."]
+    out += ["", "*time*: the sum of the per-op times (compile and run) for that backend and dtype."
+            + (" *both*: mismatches that the other backend has too, on the same samples."
+               if any(s.get("mismatch_shared") for s in data["summary"]) else ""), ""]
     reasons = fallback_reasons(data["rows"])
     if reasons:
         out += ["**Why the extension backend fell back** (rows of all dtypes above):", "",
@@ -253,9 +278,11 @@ def markdown(data: dict) -> str:
         if not found:
             out += [f"**{title}**: none.", ""]
             continue
-        out += [f"**{title}** ({len(found)}):", "", "| op | dtype | backend | why |", "|---|---|---|---|"]
+        keyed = _by_key(data["rows"])
+        out += [f"**{title}** ({len(found)}):", "", "| op | dtype | samples | backend | why |", "|---|---|---|---|---|"]
         for r in found:
-            out.append(f"| {_code(r['op'])} | {r['dtype']} | {r['backend']} | {_md(r.get('why', ''))} |")
+            why = _md(r.get("why", "")) + (" (the other backend too)" if shared_mismatch(r, keyed) else "")
+            out.append(f"| {_code(r['op'])} | {r['dtype']} | {_mode(r.get('sample_mode', '1'))} | {r['backend']} | {why} |")
         out.append("")
     return "\n".join(out)
 
