@@ -28,7 +28,7 @@ is restored afterwards):
   broadcasts the scalar with ``np.broadcast_to`` (a stride-0 view), and the
   interpreter's C++ ``atomic_rmw`` reads its operands as dense arrays: every
   element after the first read memory past the scalar.  Operands are made
-  dense first.
+  dense first; bf16 atomics, which that helper lacks, are done in Python.
 """
 
 from __future__ import annotations
@@ -171,6 +171,47 @@ def _dense_operands(original):
         return original(builder, *dense)
 
     return op
+
+
+def _bf16_atomic_rmw(original):
+    """Wrap ``create_atomic_rmw``: bf16 atomics, which the interpreter's C++ helper rejects.
+
+    ``tl.atomic_add`` on a bf16 tensor (Inductor's ``scatter_add``, ``put``,
+    ``index_put(accumulate=True)`` in bfloat16; found by the conformance tool)
+    raised ``ValueError: Unsupported data type``.  One program instance runs
+    at a time, so the read-modify-write is done here element by element, in
+    order (repeated addresses accumulate), rounding to bf16 after each step.
+    """
+
+    def op(builder, rmw_op, ptr, val, mask, sem, scope):
+        if not _is_bf16(val):
+            return original(builder, rmw_op, ptr, val, mask, sem, scope)
+        kind = builder.ir_rmw_op_to_interpreter_rmw_op.get(rmw_op)
+        combine = _BF16_RMW.get(kind)
+        if combine is None:
+            raise NotImplementedError(f"ext_codegen: bf16 atomic {rmw_op} in the interpreter")
+        shape = ptr.data.shape
+        ptrs = np.array(ptr.data, dtype=np.uint64).reshape(-1)  # a writable copy: the C++ store wants one
+        values = _to_torch(np.broadcast_to(val.data, shape).reshape(-1), tl.bfloat16).float()
+        live = np.broadcast_to(mask.data, shape).reshape(-1)
+        old = np.zeros(ptrs.shape, dtype=np.uint16)
+        one, zero = np.ones(1, dtype=bool), np.zeros(1, dtype=np.uint16)
+        for k in np.flatnonzero(live):
+            bits = interp._interpreter.load(ptrs[k:k + 1], one, zero, np.dtype(np.uint16))
+            old[k] = bits[0]
+            current = _to_torch(bits, tl.bfloat16).float()
+            new = combine(current, values[k:k + 1]).to(torch.bfloat16)
+            interp._interpreter.store(ptrs[k:k + 1], _to_numpy(new, tl.bfloat16), one)
+        return interp.TensorHandle(old.reshape(shape), tl.bfloat16)
+
+    return op
+
+
+_RMW = interp._interpreter.RMW_OP
+_BF16_RMW = {
+    _RMW.FADD: torch.add, _RMW.MAX: torch.maximum, _RMW.MIN: torch.minimum,
+    _RMW.XCHG: lambda current, value: value,
+}
 
 
 # ---------------------------------------------------------------- libdevice
@@ -684,6 +725,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
         fastpath.install(scope, builder, args)
         for name in ("create_atomic_rmw", "create_atomic_cas"):
             scope.set_attr(cls, name, _dense_operands(getattr(cls, name)))
+        scope.set_attr(cls, "create_atomic_rmw", _bf16_atomic_rmw(cls.create_atomic_rmw))
         compat.patch_interpreter_gaps(scope)
         scope.set_attr(tl, "reduce", _reduce_with(tl.reduce))
         for mod, name, value in _language_jit_functions():
