@@ -14,6 +14,8 @@ import torch.nn.functional as F
 
 from helpers import compile_and_check
 
+from ext_codegen import compat
+
 
 @contextlib.contextmanager
 def single_thread():
@@ -79,6 +81,9 @@ def test_atomic_max_with_a_broadcast_operand():
     torch.testing.assert_close(out, torch.tensor([0.5, 5.0, 0.5]))
 
 
+@pytest.mark.skipif(
+    compat.TORCH_VERSION < (2, 13), reason="torch 2.11's Inductor lowers this backward without tl.atomic_add"
+)
 def test_max_pool2d_backward_with_overlapping_windows(ext_cpu):
     def pool_backward(x):
         out, indices = F.max_pool2d_with_indices(x, kernel_size=3, stride=2, ceil_mode=True, return_indices=True)
@@ -144,6 +149,10 @@ def test_scalar_argument_types():
 # the interpreter's casts must round exactly as eager does.
 
 
+@pytest.mark.skipif(
+    compat.TORCH_VERSION < (2, 13),
+    reason="torch 2.11's Inductor drops the round trip in its Triton code even with emulate_precision_casts",
+)
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_low_precision_round_trip_with_emulated_casts(ext_cpu, gen, dtype):
     x = torch.randn(64, generator=gen, dtype=torch.float64) * 3
