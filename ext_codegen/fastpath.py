@@ -8,7 +8,7 @@ for its overflow check, again in 64 bits), turns it into an array of absolute
 addresses, and then copies element by element from those addresses in C++.
 
 This module keeps an integer block of the form ``c + s_0*i_0 + s_1*i_1 + ...``
-(:class:`Affine`: a constant and one step per axis; ``xindex`` is
+(``Affine``: a constant and one step per axis; ``xindex`` is
 ``xoffset + 1*i_0``, ``r0_1 + 1024*x0`` is ``1024*i_0 + 1*i_1``) in that form
 for as long as the kernel only adds, subtracts, multiplies by a scalar,
 broadcasts, expands, casts it or compares it with a result its bounds decide.
