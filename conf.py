@@ -92,7 +92,6 @@ doctest_test_doctest_blocks = ""
 # -- HTML ----------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"ext_codegen {release}"
-html_static_path = [os.path.join(DOCS, "_static")]
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
