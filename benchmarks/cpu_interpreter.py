@@ -30,6 +30,8 @@ import time
 
 import torch
 
+from ext_codegen.conformance_report import cpu_model
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cases import CASES, make_inputs  # noqa: E402
 
@@ -268,7 +270,7 @@ def main(argv=None):
     result = {
         "benchmark": "cpu_interpreter",
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cpu_model()}",
         "python": platform.python_version(),
         "torch": torch.__version__,
         "triton": __import__("triton").__version__,
@@ -286,17 +288,6 @@ def main(argv=None):
         json.dump(result, f, indent=1)
         f.write("\n")
     return 0
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 # ---------------------------------------------------------------- rendering

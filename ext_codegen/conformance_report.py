@@ -26,6 +26,18 @@ COLORS = {"pass": "#2e9e4f", "fallback": "#8fc1e3", "error": "#f0a030", "mismatc
 # ---------------------------------------------------------------- the document
 
 
+def cpu_model() -> str:
+    """The CPU's model name from Linux's ``/proc/cpuinfo``, else what :mod:`platform` reports."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment() -> dict:
     """Versions and machine the run happened on."""
     import numpy
@@ -34,12 +46,6 @@ def environment() -> dict:
 
     from . import __version__
 
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
     return {
         "torch": torch.__version__,
         "triton": triton.__version__,
@@ -48,7 +54,7 @@ def environment() -> dict:
         "ext_codegen": __version__,
         "system": f"{platform.system()} {platform.release()}",
         "machine": platform.machine(),
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
     }
 

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 
 import pytest
 
+from helpers import load_benchmark
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "benchmarks", "cpu_interpreter.py")
 COMMITTED = os.path.join(ROOT, "benchmarks", "results", "cpu_interpreter.json")
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("cpu_interpreter", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
+bench = load_benchmark("cpu_interpreter")
 
 
 @pytest.fixture(scope="module")

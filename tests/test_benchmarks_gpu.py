@@ -8,29 +8,20 @@ at tiny sizes and its fresh result is rendered.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import os
-import sys
 
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from helpers import load_benchmark
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "benchmarks", "gpu_parity.py")
 COMMITTED = os.path.join(ROOT, "benchmarks", "results", "gpu_parity.json")
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("gpu_parity", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-gp = _load()
+gp = load_benchmark("gpu_parity")
 
 
 @pytest.fixture

@@ -52,17 +52,6 @@ def _today() -> str:
     return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
@@ -92,6 +81,10 @@ def environment() -> dict:
     import torch
     import triton
 
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # the checkout's package, installed or not
+    from ext_codegen.conformance_report import cpu_model
+
     if torch.cuda.is_available():
         device = torch.cuda.get_device_name(0)
     else:
@@ -101,7 +94,7 @@ def environment() -> dict:
         "triton": triton.__version__,
         "python": platform.python_version(),
         "device": device,
-        "machine": f"{platform.system()} {platform.machine()}, {_cpu_model()}, {os.cpu_count()} cores",
+        "machine": f"{platform.system()} {platform.machine()}, {cpu_model()}, {os.cpu_count()} cores",
     }
 
 
