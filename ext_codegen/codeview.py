@@ -28,8 +28,13 @@ def kernels(code: str) -> list[str]:
 
 
 def kernel_names(code: str) -> list[str]:
-    """The names of the Triton kernels defined in ``code``, in order."""
-    return [m.group(1) for m in re.finditer(r"@triton\.jit\ndef (\w+)\(", code)]
+    """The names of the Triton kernels that ``code`` compiles, in order.
+
+    These are the names handed to ``async_compile.triton``; a ``@triton.jit``
+    helper that Inductor writes into a kernel's source (the combine function
+    of a scan, ``_triton_helper_fn_add0``) is part of that kernel, not a kernel.
+    """
+    return re.findall(r"async_compile\.triton\(\s*'(\w+)'", code)
 
 
 def launches(code: str) -> list[str]:

@@ -17,8 +17,11 @@ import re
 from collections import Counter, defaultdict
 
 SCHEMA = "ext_codegen.conformance/1"
+#: The summary's name for stock rows of ``--compare-stock where-needed``.
+WHERE_NEEDED = "stock (where needed)"
 RESULTS = ("pass", "fallback", "error", "mismatch", "random")
-BACKEND_LABELS = {"ext": "extension (Triton)", "stock": "stock Inductor (C++)"}
+BACKEND_LABELS = {"ext": "extension (Triton)", "stock": "stock Inductor (C++)",
+                  WHERE_NEEDED: "stock Inductor (C++), only where the extension did not match"}
 DTYPE_ORDER = ("float32", "float64", "float16", "bfloat16", "int32", "int64", "bool")
 COLORS = {"pass": "#2e9e4f", "fallback": "#8fc1e3", "error": "#f0a030", "mismatch": "#d62728", "random": "#bbbbbb"}
 
@@ -82,7 +85,8 @@ def summarize(rows: list[dict]) -> list[dict]:
     keyed = _by_key(rows)
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        groups[(r["dtype"], r.get("sample_mode", "1"), r["backend"])].append(r)
+        backend = WHERE_NEEDED if r.get("where_needed") else r["backend"]
+        groups[(r["dtype"], r.get("sample_mode", "1"), backend)].append(r)
 
     def order(key):
         dtype, mode, backend = key
@@ -100,7 +104,27 @@ def summarize(rows: list[dict]) -> list[dict]:
             "samples": sum(r.get("compared", 0) for r in rs),
             "seconds": round(sum(r.get("seconds", 0) for r in rs), 1),
         })
+        if key[2] == WHERE_NEEDED:
+            summary[-1]["stock_matched_at_most"] = stock_matched_at_most(rows, key[0], key[1])
     return summary
+
+
+def stock_matched_at_most(rows: list[dict], dtype: str, mode: str) -> int:
+    """How many of the extension's ops stock Inductor can match at most, when it ran only where needed.
+
+    An op counts as matched by stock where stock ran and matched, and where stock
+    did not run because the extension matched every sample (stock cannot do
+    better than all); an op where stock ran and failed does not count.
+    """
+    stock = {r["op"]: r for r in rows
+             if r["backend"] == "stock" and r["dtype"] == dtype and r.get("sample_mode", "1") == mode}
+    bound = 0
+    for r in rows:
+        if r["backend"] != "ext" or r["dtype"] != dtype or r.get("sample_mode", "1") != mode or r["result"] == "random":
+            continue
+        twin = stock.get(r["op"])
+        bound += twin["result"] in ("pass", "fallback") if twin else 1
+    return bound
 
 
 def load(path: str) -> dict:
@@ -268,6 +292,15 @@ def markdown(data: dict) -> str:
                    f"| {_mismatch_cell(s)} | {s['random']} | {_clock(s['seconds'])} |")
     runs = "; ".join(f"`{r['command']}` ({r['date'][:10]}, {_clock(r['wall_seconds'])} wall)" for r in data["runs"])
     out += ["", f"Runs: {_md(runs)}."]
+    for st in data["summary"]:
+        if "stock_matched_at_most" in st:
+            ext = next((x for x in data["summary"] if x["backend"] == "ext" and x["dtype"] == st["dtype"]
+                        and x["sample_mode"] == st["sample_mode"]), None)
+            if ext:
+                out += ["", f"{st['dtype']}, {_mode(st['sample_mode'])} samples: stock Inductor ran only on the "
+                        f"{st['ops']} ops the extension did not match (and on any it ran in a full comparison), so "
+                        f"it matches at most **{st['stock_matched_at_most']}** of the {ext['ops']} ops; "
+                        f"the extension matched **{ext['matched']}**."]
     out += ["", "*time*: the sum of the per-op times (compile and run) for that backend and dtype."
             + (" *both*: mismatches that the other backend has too, on the same samples."
                if any(s.get("mismatch_shared") for s in data["summary"]) else ""), ""]

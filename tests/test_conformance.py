@@ -103,6 +103,35 @@ def test_compare_stock_and_a_timeout_cost_one_row(tmp_path):
     assert "error (2)" in done.stdout
 
 
+def test_stock_where_needed_and_resume(tmp_path):
+    # jiterator_binary fails in eager on a CPU (an error row), neg matches: stock
+    # Inductor runs only for the error row, and the report bounds what it can match.
+    run_tool("--ops", "neg", "jiterator_binary", "--compare-stock", "where-needed", "--out", str(tmp_path), "--quiet")
+    rows_path = tmp_path / "conformance.rows.jsonl"
+    data = json.loads((tmp_path / "conformance.json").read_text())
+    stock = [r for r in data["rows"] if r["backend"] == "stock"]
+    assert [(r["op"], r["where_needed"]) for r in stock] == [("jiterator_binary", True)]
+    (bound,) = [s["stock_matched_at_most"] for s in data["summary"] if s["backend"] == conformance_report.WHERE_NEEDED]
+    (ext,) = [s for s in data["summary"] if s["backend"] == "ext"]
+    assert (bound, ext["matched"]) == (1, 1)
+    assert "it matches at most **1** of the 2 ops" in (tmp_path / "conformance.md").read_text()
+
+    # An interrupted run: one complete row and half of the next. --resume keeps
+    # the complete row (not run again: its time is unchanged) and runs the rest.
+    first = json.loads(rows_path.read_text().splitlines()[0])
+    rows_path.write_text(json.dumps(first) + "\n" + '{"op": "ne')
+    run_tool("--ops", "neg", "jiterator_binary", "--compare-stock", "where-needed", "--out", str(tmp_path),
+             "--quiet", "--resume")
+    data = json.loads((tmp_path / "conformance.json").read_text())
+    assert sorted((r["op"], r["backend"]) for r in data["rows"]) == [
+        ("jiterator_binary", "ext"), ("jiterator_binary", "stock"), ("neg", "ext")]
+    kept = next(r for r in data["rows"] if (r["op"], r["backend"]) == (first["op"], first["backend"]))
+    assert kept["seconds"] == first["seconds"]
+    # Without --resume a run starts afresh, and the earlier rows are kept beside it.
+    run_tool("--ops", "neg", "--out", str(tmp_path), "--quiet")
+    assert (tmp_path / "conformance.rows.jsonl.previous").exists()
+
+
 @pytest.mark.parametrize(
     "out, ref, ref64, ok",
     [
