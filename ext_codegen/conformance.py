@@ -261,6 +261,22 @@ def _code_facts(codes: list[str], backend: str) -> tuple[int, list[str]]:
     return kernels, externs
 
 
+#: Ops whose lowering Inductor uses only when the device's code generator
+#: advertises a feature (``BaseScheduling.get_backend_features``).
+_FEATURE_OF_OP = {
+    **dict.fromkeys(("cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"), "SCAN"),
+    **dict.fromkeys(("sort", "argsort"), "SORT"),
+    **dict.fromkeys(("bucketize", "searchsorted"), "BUCKETIZE"),
+    "masked_scatter": "MASKED_SCATTER_WITH_INDEX",
+}
+
+
+def _backend_features(device: str):
+    from torch._inductor.codegen.common import get_backend_features
+
+    return get_backend_features(device)
+
+
 def explain_extern(name: str, backend: str) -> str:
     """Why Inductor called ``name`` (``aten.polygamma.default``, ``extern_kernels.mm``) instead of generating code."""
     import torch
@@ -279,6 +295,9 @@ def explain_extern(name: str, backend: str) -> str:
     short = ".".join(parts[:2])
     if backend == "ext" and parts[1] in {d.name for d in pointwise_overrides_data.values() if d.triton is None}:
         return f"{short}: Inductor lowers it for C++ only, not for Triton: ATen runs"
+    feature = _FEATURE_OF_OP.get(parts[1])
+    if feature and feature not in {f.name for f in _backend_features("cpu")}:
+        return f"{short}: Inductor lowers it only where the backend has {feature} (Triton has, C++ has not): ATen runs"
     if overload is not None and overload in getattr(lowering, "fallbacks", ()):
         return f"{short}: no Inductor lowering, ATen runs"
     if overload is not None and overload in getattr(lowering, "lowerings", {}):

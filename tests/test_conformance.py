@@ -162,3 +162,10 @@ def test_op_selection():
 def test_explain_extern():
     assert "C++ only" in conformance.explain_extern("aten.polygamma.default", "ext")
     assert "library call" in conformance.explain_extern("extern_kernels.mm", "ext")
+    # Stock Inductor (C++) lacks scans: its cumsum is ATen because of the missing
+    # feature, not for want of a lowering.
+    assert "has SCAN (Triton has, C++ has not)" in conformance.explain_extern("aten.cumsum.default", "stock")
+    import ext_codegen
+
+    with ext_codegen.registered("cpu"):
+        assert "SCAN" not in conformance.explain_extern("aten.cumsum.default", "ext")
