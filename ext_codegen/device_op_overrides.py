@@ -17,9 +17,13 @@ class CPUDeviceOpOverrides(DeviceOpOverrides):
     """No-op device snippets for a device that is the host."""
 
     def import_get_raw_stream_as(self, name: str) -> str:
-        """Define ``name(device_index)``; CUDA imports ``_cuda_getCurrentRawStream`` here."""
+        """Import ``name(device_index)``; CUDA imports ``_cuda_getCurrentRawStream`` here.
+
+        The function returns stream 0 and makes the plugin's driver Triton's
+        active one, so that the kernel launched next binds to it.
+        """
         # One line: Inductor splices this snippet at several indentation levels.
-        return f"def {name}(device_index): return 0"
+        return f"from ext_codegen.triton_backend.driver import get_raw_stream as {name}"
 
     def set_device(self, device_idx: int) -> str:
         """A statement selecting the device; CUDA emits ``torch.cuda.set_device(i)``."""

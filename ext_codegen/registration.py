@@ -24,8 +24,8 @@ together; on the 2-core machines this package targets, parallel compilation
 gains little anyway.
 
 A further entry keeps caches apart: the backend registers a custom FX pass
-(which changes nothing in the graph) whose ``uuid`` names this package and
-its version.  Inductor folds every registered backend pass's uuid into the
+(which changes nothing in the graph) whose ``uuid`` names this package, its
+version and a hash of its sources.  Inductor folds every registered backend pass's uuid into the
 FX graph cache key, so a graph compiled by stock Inductor is never served to
 this backend, nor the other way round.
 """
@@ -34,6 +34,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import hashlib
+import pathlib
 from typing import Any
 
 import torch
@@ -64,7 +67,24 @@ class CacheKeyPass(CustomGraphModulePass):
         from . import __version__
         from .triton_backend.compiler import PLUGIN_VERSION
 
-        return f"ext_codegen-{__version__}-plugin{PLUGIN_VERSION}-{self.device}"
+        return f"ext_codegen-{__version__}-plugin{PLUGIN_VERSION}-{source_hash()}-{self.device}"
+
+
+@functools.cache
+def source_hash() -> str:
+    """A hash of the package's Python sources.
+
+    Part of the FX graph cache key, as Inductor's own key includes a hash of
+    Inductor's sources: a graph compiled by an edited copy of this package
+    (a template being adapted, say) is not served by the cache as if nothing
+    had changed.
+    """
+    root = pathlib.Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclasses.dataclass

@@ -84,3 +84,41 @@ def test_cuda_fx_graph_cache_is_kept_apart(tmp_path, monkeypatch):
             _, (code,) = run_and_get_code(torch.compile(fn), x)
             assert counters["inductor"]["fxgraph_cache_hit"] == 0
             assert HEADER_MARK in code
+
+
+_WARM_CACHE_SCRIPT = r"""
+import sys, torch, ext_codegen
+from torch._dynamo.utils import counters
+
+ext_codegen.register("cpu")
+torch.manual_seed(int(sys.argv[1]))
+x = torch.randn(64, 40, dtype=torch.float64)
+y = torch.randn(64, 40, device="cuda")
+cpu_fn = torch.compile(lambda t: (t.sin() * 2).softmax(-1))
+cuda_fn = torch.compile(lambda t: (t.cos() + 1).relu())
+# cpu first: on a cache hit its kernel must bind to the plugin's driver although
+# CUDA's is Triton's default; then cuda, while the plugin's driver is active.
+torch.testing.assert_close(cpu_fn(x), (x.sin() * 2).softmax(-1))
+torch.testing.assert_close(cuda_fn(y).double(), (y.double().cos() + 1).relu())
+print("hits", counters["inductor"]["fxgraph_cache_hit"])
+"""
+
+
+def test_kernels_from_a_warm_cache_bind_to_their_own_driver(tmp_path):
+    # Two processes share an empty cache: the first compiles (misses), the
+    # second loads both graphs from Inductor's FX graph cache.  Before the
+    # plugin's get_raw_stream made its driver active, the second process's cpu
+    # kernel was loaded by the CUDA driver: "device kernel image is invalid".
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"),
+           "TRITON_CACHE_DIR": str(tmp_path / "triton")}
+    hits = []
+    for seed in (1, 2):
+        done = subprocess.run([sys.executable, "-c", _WARM_CACHE_SCRIPT, str(seed)], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        hits.append(int(done.stdout.split("hits")[-1]))
+    assert hits == [0, 2]

@@ -116,3 +116,13 @@ def test_fx_graph_cache_never_serves_the_other_backend(tmp_path, monkeypatch, ge
         _, (again,) = run_and_get_code(torch.compile(fn), x)
         assert "@triton.jit" not in again
     assert os.listdir(tmp_path)
+
+
+def test_cache_key_names_the_package_sources():
+    # An edited copy of the package must not be served graphs that the
+    # unedited one compiled: the key carries a hash of every source file.
+    from ext_codegen.registration import CacheKeyPass, source_hash
+
+    key = CacheKeyPass("cpu").uuid()
+    assert source_hash() in key and key.endswith("-cpu")
+    assert len(source_hash()) == 16 and int(source_hash(), 16) >= 0

@@ -1,9 +1,19 @@
 """The driver half of the plugin: the host is the device.
 
-Triton allows exactly one active driver.  This one is active only when no
-other installed backend is, so on a CUDA machine the NVIDIA driver stays the
-default and Inductor switches to this one (by its name, ``cpu``) only while
-it compiles and launches kernels for cpu tensors.
+Triton allows exactly one active driver, and a kernel binds to the driver
+that is active when it is first launched (``CompiledKernel._init_handles``
+asks ``driver.active`` for the launcher and loads the binary with it).  This
+driver is the default only when no other installed backend is active, so on
+a CUDA machine the NVIDIA driver stays the default.  Inductor switches to this
+one (by its name, ``cpu``) before it *compiles* a cpu kernel, but a kernel it
+did not compile in this process (an FX graph cache hit, a kernel compiled
+earlier) is first launched under whatever driver is active, CUDA's on a GPU
+machine, which cannot load it.  Two pieces close that gap:
+
+* :func:`get_raw_stream`, which the wrapper calls right before every cpu
+  kernel launch (the device op overrides import it), makes this driver active;
+* a kernel of another backend that is first launched while this driver is
+  active is handed to its own backend's driver (:class:`InterpreterLauncher`).
 
 The launcher receives the same arguments a CUDA launcher does and runs the
 kernel's Python function over the grid with :func:`ext_codegen.interpreter.launch`.
@@ -37,8 +47,39 @@ class InterpreterUtils:
         return {"max_shared_mem": 1 << 30, "multiprocessor_count": 1, "warpSize": 1}
 
 
+def activate() -> None:
+    """Make this driver Triton's active one, unless it already is."""
+    from triton.runtime.driver import driver
+
+    if not isinstance(driver.active, InterpreterDriver):
+        driver.set_active(InterpreterDriver())
+
+
+def get_raw_stream(device_index) -> int:
+    """The stream of a cpu kernel launch: none (0); first makes this driver active.
+
+    The wrapper calls it before each launch (``raw_streamNone = get_raw_stream(None)``),
+    so a kernel loaded from a cache binds to this driver whatever was active before.
+    """
+    activate()
+    return 0
+
+
 class InterpreterLauncher:
     """Called with the launch arguments of Triton's GPU launchers."""
+
+    def __new__(cls, src, metadata):
+        backend = metadata.target.backend
+        if backend == BACKEND_NAME:
+            return super().__new__(cls)
+        # A kernel of another backend (a CUDA kernel loaded from a cache) first
+        # launched while this driver was active: give the launch to its own
+        # driver.  _init_handles reads driver.active again to load the binary.
+        from triton.backends import backends
+        from triton.runtime.driver import driver
+
+        driver.set_active(backends[backend].driver())
+        return driver.active.launcher_cls(src, metadata)
 
     def __init__(self, src, metadata) -> None:
         self.fn = src.fn
