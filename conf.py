@@ -86,7 +86,7 @@ always_document_param_types = False
 import doctest  # noqa: E402
 
 doctest_default_flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.DONT_ACCEPT_TRUE_FOR_1
-doctest_global_setup = "import torch"
+doctest_global_setup = "import importlib.util\nimport torch"
 doctest_test_doctest_blocks = ""
 
 # -- HTML ----------------------------------------------------------------------

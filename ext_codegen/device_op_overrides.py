@@ -20,10 +20,11 @@ class CPUDeviceOpOverrides(DeviceOpOverrides):
         """Import ``name(device_index)``; CUDA imports ``_cuda_getCurrentRawStream`` here.
 
         The function returns stream 0 and makes the plugin's driver Triton's
-        active one, so that the kernel launched next binds to it.
+        active one, so that the kernel launched next binds to it; ``activate()``
+        does the same once, when the module is loaded, before its kernels are.
         """
         # One line: Inductor splices this snippet at several indentation levels.
-        return f"from ext_codegen.triton_backend.driver import get_raw_stream as {name}"
+        return f"from ext_codegen.triton_backend.driver import activate, get_raw_stream as {name}; activate()"
 
     def set_device(self, device_idx: int) -> str:
         """A statement selecting the device; CUDA emits ``torch.cuda.set_device(i)``."""

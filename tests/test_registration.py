@@ -110,7 +110,7 @@ def test_fx_graph_cache_never_serves_the_other_backend(tmp_path, monkeypatch, ge
             torch._dynamo.reset()
             counters.clear()
             torch.compile(fn)(x)
-            assert counters["inductor"]["fxgraph_cache_hit"] == 1
+            assert counters["inductor"]["fxgraph_cache_hit"] == 1, (dict(counters["inductor"]), dict(counters["aot_autograd"]))
         torch._dynamo.reset()
         counters.clear()
         _, (again,) = run_and_get_code(torch.compile(fn), x)
