@@ -587,12 +587,17 @@ def environment(device) -> dict:
 
 
 def run(opts) -> dict:
+    """Run the benchmark with Inductor's caches off, restoring the setting afterwards (tests call it in-process)."""
     from torch._inductor import config
 
+    with config.patch(force_disable_caches=True), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*force_disable_caches.*")
+        return _run(opts)
+
+
+def _run(opts) -> dict:
     started = time.monotonic()
     deadline = started + opts.budget_s
-    config.force_disable_caches = True
-    warnings.filterwarnings("ignore", message=".*force_disable_caches.*")
     device = opts.device
     sizes = TINY if opts.tiny else FULL
     cases = build_cases(sizes, device)

@@ -392,20 +392,45 @@ def assert_same(out, ref, program: Program):
             assert torch.equal(o, r), f"{o} != {r}\n{where}"
 
 
-def check_program(program: Program) -> None:
-    """Compile ``program.run`` with the registered backend and compare with eager."""
-    inputs = program.inputs()
-    try:
-        ref = program.run(*(x.clone() for x in inputs))
-    except RuntimeError:  # a combination eager rejects (e.g. an op without this dtype)
-        hypothesis.reject()
+def compiled(program: Program, inputs):
     torch._dynamo.reset()
     # Inductor's Triton code keeps float16/bfloat16 intermediates in float32
     # (stock Inductor on CUDA too) unless asked to round as eager does: ask,
     # so that ``x.to(torch.bfloat16).to(torch.float64)`` is compared exactly.
     with torch._inductor.config.patch(emulate_precision_casts=True):
-        out = torch.compile(program.run, dynamic=False)(*(x.clone() for x in inputs))
-    assert_same(out, ref, program)
+        return torch.compile(program.run, dynamic=False)(*(x.clone() for x in inputs))
+
+
+def check_program(program: Program) -> None:
+    """Compile ``program.run`` with the extension backend and compare with eager.
+
+    Where the result differs from eager, stock Inductor (its C++ backend)
+    compiles the same program: if it gives the extension's result, the
+    difference is Inductor's lowering against eager, not this backend
+    (for example ``gelu(inf)``: eager on cpu gives NaN, Inductor's formula inf),
+    and it is counted as a Hypothesis event instead of failing.
+    """
+    inputs = program.inputs()
+    try:
+        ref = program.run(*(x.clone() for x in inputs))
+    except RuntimeError:  # a combination eager rejects (e.g. an op without this dtype)
+        hypothesis.reject()
+    with ext_codegen.registered("cpu"):
+        out = compiled(program, inputs)
+    try:
+        assert_same(out, ref, program)
+    except AssertionError:
+        try:
+            assert_same(out, compiled(program, inputs), program)
+        except AssertionError:
+            pass
+        else:
+            try:
+                hypothesis.event("differs from eager exactly as stock Inductor does")
+            except hypothesis.errors.InvalidArgument:  # called outside a Hypothesis test
+                pass
+            return
+        raise
 
 
 # Shrinking recompiles every candidate (about a second each): only on demand.
@@ -417,8 +442,7 @@ PHASES = tuple(hypothesis.Phase) if ON_DEMAND else (hypothesis.Phase.explicit, h
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(programs)
 def test_random_graphs_match_eager(program):
-    with ext_codegen.registered("cpu"):
-        check_program(program)
+    check_program(program)
 
 
 def test_fuzz_vocabulary_runs_in_eager():
@@ -429,3 +453,18 @@ def test_fuzz_vocabulary_runs_in_eager():
             program = Program(((3, 4, 2)[:rank],), ("contiguous",) * 3, "float64", 1, 0,
                               (Step(name, 0, 0, 5, 6),), 1)
             program.run(x)
+
+
+def test_a_difference_shared_with_stock_inductor_is_not_this_backends():
+    # Found by the fuzzer on the H100 (torch 2.11): eager's cpu gelu gives NaN
+    # for +inf, Inductor's lowering inf, in both backends.  The program passes,
+    # and comparing against eager alone would fail.
+    program = Program(((2,),), ("contiguous",) * 3, "float32", 0, 3, (Step("gelu", 0, 0, 0, 0),), 1)
+    (x,) = program.inputs()
+    assert torch.isinf(x).any()
+    ref = program.run(x.clone())
+    with ext_codegen.registered("cpu"):
+        out = compiled(program, [x])
+    with pytest.raises(AssertionError):
+        assert_same(out, ref, program)
+    check_program(program)
