@@ -177,3 +177,11 @@ def test_explain_extern():
 
     with ext_codegen.registered("cpu"):
         assert "SCAN" not in conformance.explain_extern("aten.cumsum.default", "ext")
+
+
+def test_only_unshared_mismatches_fail_the_run():
+    ext = {"op": "linspace", "index": 1, "dtype": "int32", "sample_mode": "all", "backend": "ext", "result": "mismatch"}
+    stock = {**ext, "backend": "stock"}
+    assert conformance.own_mismatches([ext, stock]) == []
+    assert conformance.own_mismatches([ext]) == [ext]
+    assert conformance.own_mismatches([ext, {**stock, "result": "pass"}]) == [ext]
