@@ -185,3 +185,20 @@ def test_only_unshared_mismatches_fail_the_run():
     assert conformance.own_mismatches([ext, stock]) == []
     assert conformance.own_mismatches([ext]) == [ext]
     assert conformance.own_mismatches([ext, {**stock, "result": "pass"}]) == [ext]
+
+
+def test_unstable_sort_allows_any_order_of_equal_keys_only():
+    # bool sort/argsort (all samples) differed from eager in the order of equal
+    # keys: sort(stable=False) leaves it unspecified, so the tool checks that the
+    # indices are a permutation gathering the sorted values, not that they equal eager's.
+    class Sample:
+        input = torch.tensor([[True, False, True]])
+        args, kwargs = (1,), {}
+
+    ref = torch.sort(Sample.input, 1)
+    assert conformance.compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[1, 2, 0]])), ref) is None
+    assert "permutation" in conformance.compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[1, 0, 0]])), ref)
+    assert "gather" in conformance.compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[0, 2, 1]])), ref)
+    assert "values" in conformance.compare_unstable_sort("sort", Sample, (ref.values.flip(1), ref.indices), ref)
+    Sample.kwargs = {"stable": True}
+    assert not conformance._unstable_sort("sort", Sample)
