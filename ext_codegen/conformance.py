@@ -879,7 +879,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m ext_codegen confo
         if os.path.exists(rows_path) and not args.resume:
             os.replace(rows_path, rows_path + ".previous")  # an earlier run's rows are kept, once
     earlier = _earlier_rows(rows_path) if args.resume else []
-    plan.tasks = [t for t in plan.tasks if _key(t.row()) not in {_key(r) for r in earlier}]
+    done = {_key(r) for r in earlier}
+    plan.tasks = [t for t in plan.tasks if _key(t.row()) not in done]
     if earlier:
         print(f"resuming: {len(earlier)} rows of the earlier run kept", file=sys.stderr)
     n_ops = len({t.index for t in plan.tasks})
