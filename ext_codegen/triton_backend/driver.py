@@ -1,19 +1,21 @@
 """The driver half of the plugin: the host is the device.
 
 Triton allows exactly one active driver, and a kernel binds to the driver
-that is active when it is first launched (``CompiledKernel._init_handles``
-asks ``driver.active`` for the launcher and loads the binary with it).  This
+that is active when it is loaded (``CompiledKernel._init_handles`` asks
+``driver.active`` for the launcher and loads the binary with it; Inductor
+calls it when it makes a kernel's launchers, Triton at a first launch).  This
 driver is the default only when no other installed backend is active, so on
 a CUDA machine the NVIDIA driver stays the default.  Inductor switches to this
 one (by its name, ``cpu``) before it *compiles* a cpu kernel, but a kernel it
-did not compile in this process (an FX graph cache hit, a kernel compiled
-earlier) is first launched under whatever driver is active, CUDA's on a GPU
-machine, which cannot load it.  Two pieces close that gap:
+reuses without compiling (an FX graph cache hit, a kernel compiled earlier)
+is loaded under whatever driver is active, CUDA's on a GPU machine, which
+cannot load it.  Two pieces close that gap:
 
-* :func:`get_raw_stream`, which the wrapper calls right before every cpu
-  kernel launch (the device op overrides import it), makes this driver active;
-* a kernel of another backend that is first launched while this driver is
-  active is handed to its own backend's driver (:class:`InterpreterLauncher`).
+* the cpu device op overrides' snippet calls :func:`activate` when the wrapper
+  module is loaded, before its kernels are, and imports :func:`get_raw_stream`,
+  which the wrapper calls right before every launch and which activates too;
+* a kernel of another backend that is loaded while this driver is active is
+  handed to its own backend's driver (:class:`InterpreterLauncher`).
 
 The launcher receives the same arguments a CUDA launcher does and runs the
 kernel's Python function over the grid with :func:`ext_codegen.interpreter.launch`.
@@ -72,9 +74,9 @@ class InterpreterLauncher:
         backend = metadata.target.backend
         if backend == BACKEND_NAME:
             return super().__new__(cls)
-        # A kernel of another backend (a CUDA kernel loaded from a cache) first
-        # launched while this driver was active: give the launch to its own
-        # driver.  _init_handles reads driver.active again to load the binary.
+        # A kernel of another backend (a CUDA kernel from a cache) loaded while
+        # this driver was active: give it to its own driver.  _init_handles
+        # reads driver.active again to load the binary.
         from triton.backends import backends
         from triton.runtime.driver import driver
 
