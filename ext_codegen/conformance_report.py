@@ -312,6 +312,12 @@ def markdown(data: dict) -> str:
             shown = ", ".join(_code(x) for x in items[:12]) + (f" and {len(items) - 12} more" if len(items) > 12 else "")
             out.append(f"| {_md(reason)} | {n} | {shown} |")
         out.append("")
+    wide = [r for r in data["rows"] if r.get("tensor_wide_samples")]
+    if wide:
+        items = ", ".join(f"{_code(r['op'])} {r['dtype']} ({r['backend']}, sample "
+                          f"{', '.join(map(str, r['tensor_wide_samples']))})" for r in wide)
+        out += [f"**Matched by the tensor-wide float64 rule** (an element as far from float64 as eager's worst "
+                f"element, up to a factor 2; see *How it compares*): {items}.", ""]
     for result, title in (("mismatch", "Mismatches"), ("error", "Errors")):
         found = _problems(data["rows"], result)
         if not found:

@@ -152,6 +152,13 @@ def test_stock_where_needed_and_resume(tmp_path):
          torch.tensor([1.2504], dtype=torch.float64), True),
         (torch.tensor([1.5000], dtype=torch.float16), torch.tensor([1.2600], dtype=torch.float16),
          torch.tensor([1.2504], dtype=torch.float64), False),
+        # float32, like a sum of large terms: eager is off by 3e-5 at the large element and by 1e-5 at the
+        # small one, where the compiled value is off by 4e-5: rounding within the tensor-wide rule.
+        (torch.tensor([100.00003, -1.00004]), torch.tensor([100.00003, -1.00001]),
+         torch.tensor([100.0, -1.0], dtype=torch.float64), True),
+        # ... but an element ten times as far from float64 as eager's worst is a mismatch.
+        (torch.tensor([100.00003, -1.0004]), torch.tensor([100.00003, -1.00001]),
+         torch.tensor([100.0, -1.0], dtype=torch.float64), False),
         ((torch.tensor([1]), 2.0), (torch.tensor([1]), 2.0), None, True),
         ((torch.tensor([1]), 2.0), (torch.tensor([1]), 2.5), None, False),
     ],
