@@ -407,7 +407,7 @@ def check_program(program: Program) -> None:
     Where the result differs from eager, stock Inductor (its C++ backend)
     compiles the same program: if it gives the extension's result, the
     difference is Inductor's lowering against eager, not this backend
-    (for example ``gelu(inf)``: eager on cpu gives NaN, Inductor's formula inf),
+    (for example ``gelu(inf)``: eager on some CPUs gives NaN, Inductor's formula inf),
     and it is counted as a Hypothesis event instead of failing.
     """
     inputs = program.inputs()
@@ -456,15 +456,22 @@ def test_fuzz_vocabulary_runs_in_eager():
 
 
 def test_a_difference_shared_with_stock_inductor_is_not_this_backends():
-    # Found by the fuzzer on the H100 (torch 2.11): eager's cpu gelu gives NaN
-    # for +inf, Inductor's lowering inf, in both backends.  The program passes,
-    # and comparing against eager alone would fail.
+    # Found by the fuzzer on the H100's host (torch 2.11): eager's cpu gelu gave
+    # NaN for +inf, Inductor's lowering inf, in both backends.  Eager's result
+    # depends on the CPU's vector code: on the AVX2 machines CI runs on, eager
+    # gives inf too.  The program passes either way; where eager differs,
+    # comparing against eager alone fails, and check_program passes only
+    # because stock Inductor differs in the same way.
     program = Program(((2,),), ("contiguous",) * 3, "float32", 0, 3, (Step("gelu", 0, 0, 0, 0),), 1)
     (x,) = program.inputs()
     assert torch.isinf(x).any()
     ref = program.run(x.clone())
     with ext_codegen.registered("cpu"):
         out = compiled(program, [x])
-    with pytest.raises(AssertionError):
-        assert_same(out, ref, program)
     check_program(program)
+    try:
+        assert_same(out, ref, program)
+    except AssertionError:
+        return
+    pytest.skip(f"eager's gelu agrees with Inductor's at inf on this CPU ({torch.backends.cpu.get_cpu_capability()}): "
+                "no difference to attribute")
