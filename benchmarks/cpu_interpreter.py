@@ -93,7 +93,7 @@ def run_case(name, rows, cols, repeat):
     without fast paths interleaved.  ``eager_ms`` is the second phase's, the one
     ``ext_over_eager`` divides by; ``*_ms`` are best rounds, ``*_median_ms`` medians."""
     import ext_codegen
-    from ext_codegen import fastpath, interpreter
+    from ext_codegen.triton_backend import fastpath, launch
 
     fn, inputs = CASES[name], make_inputs(name, rows, cols, "cpu")
     torch._dynamo.reset()
@@ -112,9 +112,9 @@ def run_case(name, rows, cols, repeat):
                 fastpath.ENABLED = True
 
         _check(ext_plain(*inputs), fn, inputs)
-        launches, programs = interpreter.launch_count, interpreter.program_count
+        launches, programs = launch.launch_count, launch.program_count
         ext(*inputs)
-        launches, programs = interpreter.launch_count - launches, interpreter.program_count - programs
+        launches, programs = launch.launch_count - launches, launch.program_count - programs
         second = _rounds({"eager": (fn, None), "eager_1thread": (fn, 1), "ext": (ext, None),
                           "ext_plain": (ext_plain, None)}, inputs, repeat)
     row = {"shape": [rows, cols], "elements": rows * cols}
@@ -169,7 +169,7 @@ def cost_model(repeat: int) -> dict:
     """
     from triton.runtime.driver import driver
 
-    from ext_codegen import fastpath
+    from ext_codegen.triton_backend import fastpath
     from ext_codegen.triton_backend.driver import InterpreterDriver
 
     copy, adds = _cost_kernels()
@@ -219,7 +219,7 @@ def profile(name: str, fast: bool, top: int = 15) -> None:
     import pstats
 
     import ext_codegen
-    from ext_codegen import fastpath
+    from ext_codegen.triton_backend import fastpath
 
     rows, cols = next((r, c) for n, r, c in SIZES if n == name)
     fn, inputs = CASES[name], make_inputs(name, rows, cols, "cpu")
@@ -239,7 +239,7 @@ def profile(name: str, fast: bool, top: int = 15) -> None:
 
 
 def main(argv=None):
-    from ext_codegen import interpreter
+    from ext_codegen.triton_backend import widening
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=9, help="interleaved rounds")
@@ -277,7 +277,7 @@ def main(argv=None):
         "numpy": __import__("numpy").__version__,
         "torch_threads": torch.get_num_threads(),
         "repeat": args.repeat,
-        "elements_per_program": interpreter.ELEMENTS_PER_PROGRAM,
+        "elements_per_program": widening.ELEMENTS_PER_PROGRAM,
         "load_average": [round(x, 2) for x in load_before] + [round(x, 2) for x in os.getloadavg()],
         "seconds": round(time.perf_counter() - started, 1),
         "cost_model": costs,

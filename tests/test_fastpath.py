@@ -1,4 +1,4 @@
-"""The interpreter's fast paths (``ext_codegen.fastpath``) change speed, never results.
+"""The interpreter's fast paths (``ext_codegen.triton_backend.fastpath``) change speed, never results.
 
 Each check runs the same compiled function twice, with the fast paths off and
 on, and requires identical bits; the Inductor cases are also compared with
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from helpers import assert_same
-from ext_codegen import fastpath
+from ext_codegen.triton_backend import fastpath
 
 
 @pytest.fixture
@@ -361,15 +361,15 @@ def test_large_transposed_tiles(gen, kernels, dtype, kernel):
 
 def test_language_patches_are_replayed_exactly(fast, gen):
     """Later launches set the attributes Triton's ``_patch_lang`` set on the first, in the same order."""
-    from ext_codegen import interpreter
+    from ext_codegen.triton_backend import language
 
     check_compiled(lambda x: x.exp() + 1, torch.randn(100, generator=gen))
-    recorded = interpreter._LANGUAGE_PATCHES
+    recorded = language._LANGUAGE_PATCHES
     assert recorded
-    interp = interpreter.interp
-    fresh = interp._patch_lang(interpreter._LANGUAGE_PROBE)
+    interp = language.interp
+    fresh = interp._patch_lang(language._LANGUAGE_PROBE)
     try:
-        interp._patch_builtin(interpreter._libdevice_module(), interp.interpreter_builder, fresh)
+        interp._patch_builtin(language.cuda_libdevice(), interp.interpreter_builder, fresh)
         names = [(id(obj), name) for obj, name, _ in fresh._changes]
     finally:
         fresh.restore()

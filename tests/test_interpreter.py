@@ -1,4 +1,4 @@
-"""The interpreter gaps closed by ext_codegen.interpreter, each checked against eager."""
+"""The interpreter gaps closed by ext_codegen.triton_backend.gaps, each checked against eager."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from helpers import compile_and_check
-from ext_codegen.interpreter import LIBDEVICE_TO_TORCH, _libdevice_torch_fn
+from ext_codegen.triton_backend.gaps.libdevice import LIBDEVICE_TO_TORCH, _libdevice_torch_fn
 
 
 UNARY = ["exp", "erf", "tanh", "log1p", "expm1", "asinh", "acosh", "atanh", "lgamma", "erfinv", "rsqrt", "log2"]
@@ -131,29 +131,29 @@ def test_looped_reduction_over_large_rows(ext_cpu, gen):
 @pytest.mark.parametrize("n", [10_000, 65_537, 3])
 def test_widened_blocks_cover_every_element(ext_cpu, gen, n):
     """Fewer, wider program instances; ragged tails still masked correctly."""
-    from ext_codegen import interpreter
+    from ext_codegen.triton_backend import launch, widening
 
     x = torch.randn(n, generator=gen, dtype=torch.float64)
     fn = lambda x: (x.sin() * 2 + x.cos()).relu()  # noqa: E731
     compile_and_check(fn, x)  # compiles (and, with a cold cache, autotunes)
     compiled = torch.compile(fn)
     compiled(x)
-    before = interpreter.program_count
+    before = launch.program_count
     torch.testing.assert_close(compiled(x), fn(x))
-    ran = interpreter.program_count - before
-    assert ran <= max(1, -(-n // interpreter.ELEMENTS_PER_PROGRAM)) * 2
+    ran = launch.program_count - before
+    assert ran <= max(1, -(-n // widening.ELEMENTS_PER_PROGRAM)) * 2
 
 
 def test_widened_persistent_reduction_rows(ext_cpu, gen):
-    from ext_codegen import interpreter
+    from ext_codegen.triton_backend import launch, widening
 
     x = torch.randn(999, 64, generator=gen, dtype=torch.float64)
     compile_and_check(lambda x: torch.softmax(x, -1), x)
     compiled = torch.compile(lambda x: torch.softmax(x, -1))
     compiled(x)
-    before = interpreter.program_count
+    before = launch.program_count
     torch.testing.assert_close(compiled(x), torch.softmax(x, -1))
-    assert interpreter.program_count - before < 999 // 8  # one row per program unwidened
+    assert launch.program_count - before < 999 // 8  # one row per program unwidened
 
 
 def test_widened_persistent_reduction_stays_within_triton_block_limit(ext_cpu, gen):

@@ -1,23 +1,23 @@
-"""Widened program instances (``interpreter.widen_x_block``) compute exactly what the launched grid does."""
+"""Widened program instances (``widening.widen_x_block``) compute exactly what the launched grid does."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from ext_codegen import interpreter
+from ext_codegen.triton_backend import launch, widening
 
 
 def _launches(monkeypatch):
     seen = []
-    real = interpreter.launch
+    real = launch.launch
 
     def spy(jit_fn, grid, args, *rest):
-        new_grid, new_args = interpreter.widen_x_block(interpreter._prepare(jit_fn)[3], grid, args)
+        new_grid, new_args = widening.widen_x_block(launch._prepare(jit_fn)[3], grid, args)
         seen.append((jit_fn.__name__, grid, args, new_grid, new_args))
         return real(jit_fn, grid, args, *rest)
 
-    monkeypatch.setattr(interpreter, "launch", spy)
+    monkeypatch.setattr(launch, "launch", spy)
     return seen
 
 
@@ -25,12 +25,12 @@ def _unwidened_and_widened(fn, *args):
     """Outputs with widening off (one program per launched grid index) and on."""
     compiled = torch.compile(fn)
     compiled(*args)
-    limit = interpreter.ELEMENTS_PER_PROGRAM
-    interpreter.ELEMENTS_PER_PROGRAM = 1
+    limit = widening.ELEMENTS_PER_PROGRAM
+    widening.ELEMENTS_PER_PROGRAM = 1
     try:
         narrow = compiled(*args)
     finally:
-        interpreter.ELEMENTS_PER_PROGRAM = limit
+        widening.ELEMENTS_PER_PROGRAM = limit
     return narrow, compiled(*args)
 
 

@@ -1,4 +1,4 @@
-"""A Triton backend plugin whose kernels run on the host through Triton's interpreter.
+"""The Triton plugin: a Triton backend whose kernels run on the host, in Triton's interpreter.
 
 Triton discovers out-of-tree backends through the ``triton.backends`` entry
 point group; ``pyproject.toml`` declares this package there under the name
@@ -10,6 +10,25 @@ The name ``cpu`` is the one PyTorch looks for: ``torch.utils._triton.has_triton`
 accepts the cpu device when a ``cpu`` backend exists, and Inductor switches
 Triton's active driver to the ``cpu`` backend before it compiles a kernel for
 a cpu tensor.
+
+==================  =============================================================
+file                what it is for
+==================  =============================================================
+``compiler.py``     Triton's compiler stages: the real front end, no machine code
+``driver.py``       the active driver for the host, and the launcher Triton calls
+``launch.py``       one launch: widen, patch, close the gaps, run every program
+``widening.py``     fewer, wider program instances for Inductor's kernels
+``language.py``     Triton's own language patch, recorded once and replayed
+``gaps/``           what Triton's interpreter cannot run out of the box, a file a gap
+``fastpath/``       index arithmetic kept symbolic, loads and stores as numpy views
+==================  =============================================================
+
+What it may import: triton, torch, numpy and :mod:`ext_codegen.compat`; never
+the extension points, the registration or the tools (the plugin serves any
+Triton kernel, whoever generated it).  Triton imports this package while
+``import triton`` itself is running, possibly from inside ``import torch``:
+``compiler.py`` and ``driver.py`` import torch only inside functions, and
+the rest is imported on a kernel's first launch.
 """
 
 BACKEND_NAME = "cpu"

@@ -87,7 +87,7 @@ class InterpreterBackend(BaseBackend):
         # The front end resolves ``libdevice.*`` through this map.  CUDA's
         # declarations give every function its argument and result types;
         # the interpreter later routes the calls to PyTorch (see
-        # ext_codegen.interpreter).
+        # ext_codegen.triton_backend.gaps.libdevice).
         from triton.language.extra.cuda import libdevice
 
         return {"triton.language.extra.libdevice": libdevice}

@@ -18,7 +18,7 @@ cannot load it.  Two pieces close that gap:
   handed to its own backend's driver (:class:`InterpreterLauncher`).
 
 The launcher receives the same arguments a CUDA launcher does and runs the
-kernel's Python function over the grid with :func:`ext_codegen.interpreter.launch`.
+kernel's Python function over the grid with :func:`ext_codegen.triton_backend.launch.launch`.
 
 Triton imports this module while it is itself being imported, possibly from
 inside ``import torch``: torch is imported only inside methods.
@@ -101,7 +101,7 @@ class InterpreterLauncher:
 
     def __call__(self, gridX, gridY, gridZ, stream, function, kernel_metadata,
                  launch_metadata, launch_enter_hook, launch_exit_hook, *args):
-        from ..interpreter import launch
+        from .launch import launch
 
         if launch_enter_hook is not None:
             launch_enter_hook(launch_metadata)

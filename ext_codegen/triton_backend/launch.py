@@ -1,0 +1,123 @@
+"""One launch of a kernel in Triton's interpreter: what the driver's launcher calls.
+
+:class:`~ext_codegen.triton_backend.driver.InterpreterLauncher` receives the
+arguments a CUDA launcher would and calls :func:`launch` with the kernel's
+``JITFunction``, the grid and the arguments by name.  A launch widens the
+grid (:mod:`.widening`), applies Triton's language patch (:mod:`.language`),
+closes the interpreter's gaps (:mod:`.gaps`), installs the fast paths
+(:mod:`.fastpath`), types the scalar arguments as the kernel's signature
+says, and runs every program instance in turn; the patch scope is restored
+afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import compat
+from . import fastpath, gaps
+from .gaps.dtypes import to_numpy
+from .gaps.jit_helpers import interpretable
+from .language import patch_language
+from .widening import widen_x_block
+
+tl = compat.triton_language()
+interp = compat.triton_interpreter()
+
+_kernels: dict[Any, tuple] = {}
+
+#: Number of kernel launches executed by the interpreter in this process
+#: (the conformance tool uses it to tell "ran our kernels" from "fell back").
+launch_count = 0
+#: Number of program instances the interpreter executed (after widening).
+program_count = 0
+
+
+def _live(jit_fn):
+    """The ``JITFunction`` with its Python function attached.
+
+    When Inductor compiles in its worker processes, the kernel object that
+    comes back has had its function dropped for pickling (``fn.fn is None``);
+    the kernel's module file is still on disk, so it is loaded again here.
+    """
+    if jit_fn.fn is not None:
+        return jit_fn
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"ext_codegen_kernel_{abs(hash(jit_fn.file_name))}", jit_fn.file_name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kernel = getattr(module, jit_fn.__name__)
+    return getattr(kernel, "fn", kernel)
+
+
+def _prepare(jit_fn):
+    entry = _kernels.get(jit_fn)
+    if entry is None:
+        live = _live(jit_fn)
+        ifn = interpretable(live)
+        fn = ifn.rewrite()
+        constexprs = {n for n, ty in live.fn.__annotations__.items() if compat.is_constexpr_annotation(ty)}
+        entry = _kernels[jit_fn] = (ifn, fn, constexprs, live)
+    return entry
+
+
+# Scalar argument types of a kernel signature (``"fp64"``, ``"i64"``, ...).
+_SCALAR_TYPES = {
+    "i1": tl.int1, "i8": tl.int8, "i16": tl.int16, "i32": tl.int32, "i64": tl.int64,
+    "u8": tl.uint8, "u16": tl.uint16, "u32": tl.uint32, "u64": tl.uint64,
+    "fp16": tl.float16, "bf16": tl.bfloat16, "fp32": tl.float32, "fp64": tl.float64,
+}
+
+
+def _scalar_argument(value, signature_type: str | None):
+    """A scalar kernel argument with the type the kernel's signature declares.
+
+    Out of the box the interpreter types a Python int by its value (int32 when
+    small) and leaves a float a Python float, which Triton then treats as an
+    fp32 constant.  Inductor passes a 0-d float64 cpu tensor to a kernel by
+    value (``tmp1 = in_ptr1``, signature ``fp64``): ``libdevice.atan2(x, tmp1)``
+    then met ``(fp64, fp32)`` and failed (found by ``tests/test_fuzz.py``).  A
+    GPU launcher converts by the signature; so does this.
+    """
+    ty = _SCALAR_TYPES.get(signature_type or "")
+    if ty is None or not isinstance(value, (bool, int, float)):
+        return interp._implicit_cvt(value)
+    if ty is tl.bfloat16:
+        data = to_numpy(torch.tensor([value], dtype=torch.bfloat16), ty)
+    else:
+        data = np.array([value], dtype=interp._get_np_dtype(ty))
+    return tl.tensor(interp.TensorHandle(data, ty), ty)
+
+
+def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: dict[str, str] | None = None) -> None:
+    """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name).
+
+    ``signature`` (parameter name to Triton type string) types scalar arguments.
+    """
+    global launch_count, program_count
+    launch_count += 1
+    ifn, fn, constexprs, live = _prepare(jit_fn)
+    grid, args = widen_x_block(live, grid, args)
+    scope = patch_language()
+    try:
+        builder = interp.interpreter_builder
+        gaps.install(scope, builder)
+        fastpath.install(scope, builder, args)
+        call_args = {
+            name: value if name in constexprs else _scalar_argument(value, (signature or {}).get(name))
+            for name, value in args.items()
+        }
+        gx, gy, gz = grid
+        program_count += gx * gy * gz
+        builder.set_grid_dim(gx, gy, gz)
+        for x in range(gx):
+            for y in range(gy):
+                for z in range(gz):
+                    builder.set_grid_idx(x, y, z)
+                    fn(**call_args)
+    finally:
+        scope.restore()
