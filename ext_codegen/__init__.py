@@ -1,5 +1,22 @@
 """ext_codegen: an out-of-tree PyTorch Inductor backend that generates Triton and runs it.
 
+The package has three parts, and a device:
+
+* **the extension points and their registration** (this folder's top level):
+  ``wrapper.py``, ``scheduling.py``, ``device_op_overrides.py`` and
+  ``device_interface.py`` are the four classes Inductor is given;
+  ``registration.py`` puts them in Inductor's registries and takes them out
+  again; ``compat.py`` holds every difference between torch and triton
+  releases.  They may import torch, Inductor and ``compat``, never the tools.
+* **the Triton plugin** (:mod:`ext_codegen.triton_backend`): the compiler,
+  driver and launcher Triton is given, and the interpreter's gaps and fast
+  paths the launcher depends on.  It never imports the extension points.
+* **the tools** (:mod:`ext_codegen.tools`): the conformance sweep and its
+  reports, and the code-reading helpers the docs use.  Built on the other
+  two; nothing but ``__main__`` imports them.
+* **the device** (:mod:`ext_codegen.extdev`): a PrivateUse1 device with host
+  memory, for the chapter on bringing your own device.
+
 The public names are imported on first use.  Triton imports this package's
 ``triton_backend`` plugin while *it* is being imported, which can happen in
 the middle of ``import torch._inductor``; an eager import of Inductor here

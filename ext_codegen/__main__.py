@@ -5,7 +5,7 @@ the lines of the wrapper that launch it, and the comparison with eager.
 ``--device cuda`` does the same on a GPU.
 
 ``python -m ext_codegen conformance [...]`` runs PyTorch's OpInfo database
-through the backend instead (see :mod:`ext_codegen.conformance`).
+through the backend instead (see :mod:`ext_codegen.tools.conformance`).
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ class SmallModel(torch.nn.Module):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["conformance"]:
-        from ext_codegen import conformance
+        from ext_codegen.tools.conformance import cli
 
-        return conformance.main(argv[1:])
+        return cli.main(argv[1:])
 
     import ext_codegen
-    from ext_codegen.codeview import kernels, launches
+    from ext_codegen.tools.codeview import kernels, launches
     from torch._inductor.utils import run_and_get_code
 
     parser = argparse.ArgumentParser(prog="python -m ext_codegen", description=__doc__.splitlines()[0])
