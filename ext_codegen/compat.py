@@ -124,6 +124,77 @@ def patch_interpreter_gaps(scope) -> None:
     scope.set_attr(tl.tensor, "__index__", lambda self: int(self.handle.data.squeeze()))
 
 
+def triton_default_driver_chosen(driver) -> bool:
+    """Whether Triton's ``DriverConfig`` has picked its default driver yet.
+
+    Triton picks it on first use by asking every backend's driver whether it
+    is active and insisting on exactly one; the ``extdev`` driver must answer
+    no at that moment and yes later (``triton_backend/extdev/driver.py``).
+    Every supported triton (3.6 to 3.9) keeps the choice in
+    ``DriverConfig._default``; there is no public accessor (reading
+    ``driver.default`` would make the choice).
+    """
+    return getattr(driver, "_default", None) is not None
+
+
+def choose_triton_default_driver() -> None:
+    """Have Triton pick its default driver now (a no-op once it has)."""
+    from triton.runtime.driver import driver
+
+    driver.default
+
+
+def register_benchmarker(device: str, fn):
+    """Time ``device``'s benchmarks with ``fn``; return a function that undoes it.
+
+    torch 2.13 has a registry (``benchmarking.register_benchmarker``, keyed by
+    device type, with no way to remove an entry: the undo edits the dict it
+    fills).  torch 2.11 has none: every device but cpu is timed by
+    ``benchmark_gpu``, so there the benchmarker's ``benchmark`` is wrapped.
+    """
+    from torch._inductor.runtime import benchmarking
+
+    if hasattr(benchmarking, "register_benchmarker"):
+        table = benchmarking._BENCHMARK_DISPATCH
+        previous = table.get(device)
+        benchmarking.register_benchmarker(device, fn, override=True)
+
+        def undo() -> None:
+            if previous is None:
+                table.pop(device, None)
+            else:
+                table[device] = previous
+
+        return undo
+    cls = type(benchmarking.benchmarker)
+    original = cls.benchmark
+
+    def benchmark(self, fn_, fn_args=None, fn_kwargs=None, **kwargs):
+        args, kw = fn_args or (), fn_kwargs or {}
+        where = kwargs.get("device")
+        if where is None and (args or kw):
+            try:
+                where = self.infer_device(*args, **kw)
+            except ValueError:
+                where = None
+        if where is None or torch_device_type(where) != device:
+            return original(self, fn_, fn_args, fn_kwargs, **kwargs)
+        return fn(self, lambda: fn_(*args, **kw), warmup=kwargs.get("warmup", 25), rep=kwargs.get("rep", 100))
+
+    cls.benchmark = benchmark
+
+    def undo() -> None:
+        cls.benchmark = original
+
+    return undo
+
+
+def torch_device_type(device) -> str:
+    import torch
+
+    return torch.device(device).type if isinstance(device, str) else device.type
+
+
 # ---------------------------------------------------------------------------
 # Triton: the backend plugin's compile options
 # ---------------------------------------------------------------------------

@@ -4,13 +4,17 @@
 methods: is it available, which device is current, its streams and events,
 its properties (Inductor sizes kernels from ``multi_processor_count`` and
 ``warp_size``) and whether Triton can target it.  The interpreter device is
-the host, so this class extends the host's interface and describes the
-device Triton's interpreter emulates.
+the host, so :class:`DeviceInterface` extends the host's interface and
+describes the device Triton's interpreter emulates.
+:class:`ExtdevDeviceInterface` answers for the ``extdev`` device
+(:mod:`ext_codegen.extdev`) from its device module, ``torch.extdev``.
 """
 
 from __future__ import annotations
 
+import torch
 from torch._dynamo.device_interface import CpuInterface
+from torch._dynamo.device_interface import DeviceInterface as _TorchDeviceInterface
 
 
 class DeviceInterface(CpuInterface):
@@ -118,3 +122,161 @@ class DeviceInterface(CpuInterface):
     def memory_allocated(device=None) -> int:
         """Host memory is not tracked per device."""
         return 0
+
+
+class ExtdevProperties:
+    """What Inductor reads of a device's properties (``DeviceProperties.create``), for ``extdev``.
+
+    ``multi_processor_count`` sizes grids and, for max-autotune's GEMM
+    templates, must reach the 68 that ``is_big_gpu`` asks of a GPU: the
+    interpreter widens blocks anyway, so the number decides nothing else.
+    """
+
+    type = "extdev"
+    name = "extdev (host memory, Triton interpreter)"
+    multi_processor_count = 68
+    warp_size = 1
+    major = None
+    max_threads_per_block = 1024
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"ExtdevProperties(index={self.index}, multi_processor_count={self.multi_processor_count})"
+
+
+class ExtdevDeviceInterface(_TorchDeviceInterface):
+    """The ``extdev`` device as Dynamo and Inductor see it: every answer from ``torch.extdev``."""
+
+    class device:
+        """``with interface.device(i):`` makes ``extdev:i`` current (``torch.extdev.device``)."""
+
+        def __init__(self, device) -> None:
+            self._guard = torch.extdev.device(device)
+
+        def __enter__(self):
+            return self._guard.__enter__()
+
+        def __exit__(self, *exc):
+            return self._guard.__exit__(*exc)
+
+    class Event(torch.Event):
+        """``torch.extdev.Event``: a ``torch.Event`` of the device, as Dynamo requires."""
+
+        def __new__(cls, *args, **kwargs):
+            return torch.extdev.Event(*args, **kwargs)
+
+    class Stream(torch.Stream):
+        """``torch.extdev.Stream``: a ``torch.Stream`` of the device."""
+
+        def __new__(cls, *args, **kwargs):
+            return torch.extdev.Stream(*args, **kwargs)
+
+    class Worker:
+        """Device queries Inductor's compile workers make without touching the device."""
+
+        @staticmethod
+        def set_device(device: int) -> None:
+            torch.extdev.set_device(device)
+
+        @staticmethod
+        def current_device() -> int:
+            return torch.extdev.current_device()
+
+        @staticmethod
+        def get_device_properties(device=None) -> ExtdevProperties:
+            return ExtdevProperties(_index(device))
+
+    @staticmethod
+    def get_device_properties(device=None) -> ExtdevProperties:
+        return ExtdevProperties(_index(device))
+
+    @staticmethod
+    def current_device() -> int:
+        return torch.extdev.current_device()
+
+    @staticmethod
+    def set_device(device) -> None:
+        torch.extdev.set_device(device)
+
+    @staticmethod
+    def exchange_device(device: int) -> int:
+        """Make ``device`` current; return the index that was."""
+        old = torch.extdev.current_device()
+        torch.extdev.set_device(device)
+        return old
+
+    @staticmethod
+    def maybe_exchange_device(device: int) -> int:
+        """Like :meth:`exchange_device`; a negative index leaves the device as it is."""
+        if device < 0:
+            return torch.extdev.current_device()
+        return ExtdevDeviceInterface.exchange_device(device)
+
+    @staticmethod
+    def device_count() -> int:
+        return torch.extdev.device_count()
+
+    @staticmethod
+    def is_available() -> bool:
+        return hasattr(torch, "extdev") and torch.extdev.is_available()
+
+    @staticmethod
+    def stream(stream):
+        return torch.extdev.stream(stream)
+
+    @staticmethod
+    def current_stream():
+        return torch.extdev.current_stream()
+
+    @staticmethod
+    def set_stream(stream) -> None:
+        torch.extdev.set_stream(stream)
+
+    @staticmethod
+    def get_raw_stream(device_idx) -> int:
+        return torch.extdev.current_stream(device_idx).stream_id
+
+    @staticmethod
+    def synchronize(device=None) -> None:
+        torch.extdev.synchronize(device)
+
+    @staticmethod
+    def memory_allocated(device=None) -> int:
+        return torch.extdev.memory_allocated(device)
+
+    @staticmethod
+    def is_bf16_supported(including_emulation: bool = False) -> bool:
+        return True
+
+    @staticmethod
+    def get_compute_capability(device=None) -> str:
+        return ""
+
+    @staticmethod
+    def is_triton_capable(device=None) -> bool:
+        return True
+
+    @staticmethod
+    def raise_if_triton_unavailable(device=None) -> None:
+        import triton.backends
+
+        from . import compat
+
+        if "extdev" not in triton.backends.backends:
+            raise compat.triton_unavailable_error()(
+                "the 'extdev' Triton backend of ext_codegen is not installed: "
+                "install the package (pip install -e .) so that its "
+                "'triton.backends' entry point is registered"
+            )
+
+
+
+def _index(device) -> int:
+    if device is None:
+        return torch.extdev.current_device()
+    if isinstance(device, int):
+        return device
+    device = torch.device(device)
+    return torch.extdev.current_device() if device.index is None else device.index

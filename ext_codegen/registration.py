@@ -45,13 +45,18 @@ from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.custom_graph_pass import CustomGraphModulePass
 
-from .device_interface import DeviceInterface
-from .device_op_overrides import CPUDeviceOpOverrides
+from . import compat, hardcoded
+from .device_interface import DeviceInterface, ExtdevDeviceInterface
+from .device_op_overrides import CPUDeviceOpOverrides, ExtdevDeviceOpOverrides
 from .scheduling import ExtensionScheduling
 from .wrapper import ExtensionWrapperCodegen
 
-SUPPORTED_DEVICES = ("cpu", "cuda")
+SUPPORTED_DEVICES = ("cpu", "cuda", "extdev")
 _MISSING = object()
+
+# The device op overrides and interface each device gets: cuda keeps its own
+# streams, guards and interface; the two host-memory devices need ours.
+_OVERRIDES = {"cpu": (CPUDeviceOpOverrides, DeviceInterface), "extdev": (ExtdevDeviceOpOverrides, ExtdevDeviceInterface)}
 
 
 class CacheKeyPass(CustomGraphModulePass):
@@ -117,6 +122,11 @@ def register(device: str = "cpu") -> None:
         raise RuntimeError(f"ext_codegen is already registered for {device!r}; call unregister first")
     if device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("ext_codegen.register('cuda') needs a CUDA GPU, and none is available")
+    if device == "extdev":
+        from . import extdev
+
+        extdev.load()  # the eager device first (a no-op once autoloaded)
+        compat.choose_triton_default_driver()  # before the extdev driver may say it is active
     _initialise_inductor_registries()
     saved = _Saved(
         codegen=codegen_common.device_codegens.get(device, _MISSING),
@@ -124,7 +134,7 @@ def register(device: str = "cpu") -> None:
         backend_config=codegen_common.custom_backend_codegen_configs.get(device, _MISSING),
         op_overrides=codegen_common.device_op_overrides_dict.get(device, _MISSING),
         interface=dyn_di.device_interfaces.get(device, _MISSING),
-        backend_option=getattr(inductor_config, f"{device}_backend"),
+        backend_option=getattr(inductor_config, f"{device}_backend", _MISSING),
         compile_threads=inductor_config.compile_threads,
     )
     codegen_common.register_backend_for_device(
@@ -133,12 +143,16 @@ def register(device: str = "cpu") -> None:
         ExtensionWrapperCodegen,
         device_custom_pass=CacheKeyPass(device),
     )
-    if device == "cpu":
-        # cuda keeps its own streams, guards and interface: only cpu needs ours.
-        codegen_common.register_device_op_overrides(device, CPUDeviceOpOverrides())
-        dyn_di.register_interface_for_device(device, DeviceInterface)
+    if device in _OVERRIDES:
+        overrides, interface = _OVERRIDES[device]
+        codegen_common.register_device_op_overrides(device, overrides())
+        dyn_di.register_interface_for_device(device, interface)
         inductor_config.compile_threads = 1
-    setattr(inductor_config, f"{device}_backend", "triton")
+    if saved.backend_option is not _MISSING:
+        # a device with no option of its own (extdev) reads cuda_backend, "triton" by default
+        setattr(inductor_config, f"{device}_backend", "triton")
+    if device == "extdev":
+        hardcoded.apply(device)
     _registered[device] = saved
     torch._dynamo.reset()
 
@@ -159,9 +173,12 @@ def unregister(device: str = "cpu") -> None:
             table.pop(device, None)
         else:
             table[device] = value
-    setattr(inductor_config, f"{device}_backend", saved.backend_option)
+    if saved.backend_option is not _MISSING:
+        setattr(inductor_config, f"{device}_backend", saved.backend_option)
     inductor_config.compile_threads = saved.compile_threads
-    if device == "cpu":
+    if hardcoded.applied(device):
+        hardcoded.revert(device)
+    if device in _OVERRIDES:
         _reset_triton_driver()
     del _registered[device]
     torch._dynamo.reset()
@@ -173,7 +190,7 @@ def _reset_triton_driver() -> None:
 
     from .triton_backend.driver import InterpreterDriver
 
-    if isinstance(driver.active, InterpreterDriver) and not InterpreterDriver.is_active():
+    if isinstance(driver.active, InterpreterDriver) and type(driver.active) is not type(driver.default):
         driver.reset_active()
 
 

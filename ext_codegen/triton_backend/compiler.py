@@ -59,22 +59,25 @@ class InterpreterBackend(BaseBackend):
     """Triton's compiler for the ``cpu`` target: front end to Triton IR, no code generation."""
 
     binary_ext = "pysrc"
+    #: The ``GPUTarget.backend`` this compiler accepts.
+    TARGET = BACKEND_NAME
 
-    @staticmethod
-    def supports_target(target: GPUTarget) -> bool:
-        return target.backend == BACKEND_NAME
+    @classmethod
+    def supports_target(cls, target: GPUTarget) -> bool:
+        return target.backend == cls.TARGET
 
     def __init__(self, target: GPUTarget) -> None:
         super().__init__(target)
 
     def hash(self) -> str:
-        return f"ext_codegen-interpreter-{PLUGIN_VERSION}"
+        return f"ext_codegen-interpreter-{PLUGIN_VERSION}-{self.TARGET}"
 
     def parse_options(self, options: dict) -> InterpreterOptions:
         names = {f.name for f in dataclasses.fields(InterpreterOptions)}
         known = {k: v for k, v in options.items() if k in names and v is not None}
         if "cluster_dims" in known:
             known["cluster_dims"] = tuple(known["cluster_dims"])
+        known["backend_name"] = self.TARGET
         return InterpreterOptions(**known)
 
     def pack_metadata(self, metadata):

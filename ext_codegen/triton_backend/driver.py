@@ -29,7 +29,7 @@ from __future__ import annotations
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
-from . import BACKEND_NAME
+from . import BACKEND_NAME, TARGETS
 
 
 class InterpreterUtils:
@@ -49,12 +49,13 @@ class InterpreterUtils:
         return {"max_shared_mem": 1 << 30, "multiprocessor_count": 1, "warpSize": 1}
 
 
-def activate() -> None:
-    """Make this driver Triton's active one, unless it already is."""
+def activate(cls: type | None = None) -> None:
+    """Make this driver (or the subclass ``cls``) Triton's active one, unless it already is."""
     from triton.runtime.driver import driver
 
-    if not isinstance(driver.active, InterpreterDriver):
-        driver.set_active(InterpreterDriver())
+    cls = cls or InterpreterDriver
+    if type(driver.active) is not cls:
+        driver.set_active(cls())
 
 
 def get_raw_stream(device_index) -> int:
@@ -71,16 +72,21 @@ class InterpreterLauncher:
     """Called with the launch arguments of Triton's GPU launchers."""
 
     def __new__(cls, src, metadata):
-        backend = metadata.target.backend
-        if backend == BACKEND_NAME:
+        target = metadata.target
+        if target.backend in TARGETS:
             return super().__new__(cls)
         # A kernel of another backend (a CUDA kernel from a cache) loaded while
-        # this driver was active: give it to its own driver.  _init_handles
-        # reads driver.active again to load the binary.
+        # this driver was active: give it to the driver of the backend that
+        # compiles its target (target "cuda" belongs to Triton's backend
+        # "nvidia": the names differ).  _init_handles reads driver.active
+        # again to load the binary.
         from triton.backends import backends
         from triton.runtime.driver import driver
 
-        driver.set_active(backends[backend].driver())
+        owner = next((b for b in backends.values() if b.compiler.supports_target(target)), None)
+        if owner is None:
+            raise RuntimeError(f"ext_codegen: no installed Triton backend compiles for target {target!r}")
+        driver.set_active(owner.driver())
         return driver.active.launcher_cls(src, metadata)
 
     def __init__(self, src, metadata) -> None:
@@ -120,8 +126,18 @@ class InterpreterLauncher:
             launch_exit_hook(launch_metadata)
 
 
+def foreign_backend_active() -> bool:
+    """Whether a Triton backend that is not this plugin's (NVIDIA's, AMD's) has an active driver."""
+    from triton.backends import backends
+
+    return any(b.driver.is_active() for name, b in backends.items() if name not in TARGETS)
+
+
 class InterpreterDriver(DriverBase):
     """Triton's driver for the host: target ``cpu``, one device, no streams."""
+
+    #: The Triton target and the torch device type of this driver's kernels.
+    TARGET = DEVICE = BACKEND_NAME
 
     def __init__(self) -> None:
         super().__init__()
@@ -130,27 +146,23 @@ class InterpreterDriver(DriverBase):
 
     @classmethod
     def is_active(cls) -> bool:
-        from triton.backends import backends
-
-        return not any(
-            b.driver.is_active() for name, b in backends.items() if name != BACKEND_NAME
-        )
+        return not foreign_backend_active()
 
     def map_python_to_cpp_type(self, ty: str) -> str:
         return ty
 
     def get_current_target(self) -> GPUTarget:
-        return GPUTarget(BACKEND_NAME, "", 1)
+        return GPUTarget(self.TARGET, "", 1)
 
     def get_active_torch_device(self):
         import torch
 
-        return torch.device("cpu")
+        return torch.device(self.DEVICE)
 
     def get_device_interface(self):
         from torch._dynamo.device_interface import get_interface_for_device
 
-        return get_interface_for_device("cpu")
+        return get_interface_for_device(self.DEVICE)
 
     def get_current_device(self) -> int:
         return 0
@@ -169,7 +181,7 @@ class InterpreterDriver(DriverBase):
     def get_empty_cache_for_benchmark(self):
         import torch
 
-        return torch.empty(1024 * 1024, dtype=torch.int8)
+        return torch.empty(1024 * 1024, dtype=torch.int8, device=self.get_active_torch_device())
 
     def clear_cache(self, cache) -> None:
         cache.zero_()

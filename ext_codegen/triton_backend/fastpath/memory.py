@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ... import compat
+from .. import TARGETS
 from .affine import Affine, LazyFull, bounds, is_symbolic, uniform
 
 tl = compat.triton_language()
@@ -30,7 +31,8 @@ class Buffers:
         seen = set()
         for value in args.values():
             storage = getattr(value, "untyped_storage", None)
-            if storage is None or getattr(value, "device", None) is None or value.device.type != "cpu":
+            # host memory: cpu tensors and the extdev device's (its allocator is the host's)
+            if storage is None or getattr(value, "device", None) is None or value.device.type not in TARGETS:
                 continue
             st = storage()
             start, nbytes = st.data_ptr(), st.nbytes()

@@ -1,0 +1,106 @@
+"""What Inductor still hard-codes for CUDA, answered for a new device in one place, reversibly.
+
+The four extension points are not quite enough for a device Inductor has
+never heard of.  Registering them for ``extdev`` (:mod:`.registration`)
+also calls :func:`apply`, which makes each change below and records how to
+undo it; :func:`revert` undoes them in reverse order.  Each entry names the
+upstream issue that would make it unnecessary; together they are the list a
+vendor would bring upstream.
+
+=========================  ===================================================  =================
+what                       why a new device needs it                            upstream
+=========================  ===================================================  =================
+benchmarker                every device but cpu is timed with CUDA events       pytorch#189138
+                           (``benchmark_gpu``): "Torch not compiled with CUDA
+                           enabled" while autotuning; answered through
+                           ``benchmarking.register_benchmarker``
+template heuristics        max-autotune's Triton templates look up configs by   pytorch#189138
+                           device type; none exist for a new one ("No template
+                           heuristic found"): the cpu ones are registered for it
+``GPU_TYPES``              ``is_gpu(device)`` is a fixed list: a device not on   pytorch#189137
+                           it gets no Triton GEMM templates and no device
+                           guards in the wrapper; the one run-time patch, in
+                           place and removed on revert
+autotune child             Inductor's autotune subprocess is a bare             pytorch#189137
+                           interpreter that must know the device to unpickle
+                           a job: the ``torch.backends`` autoload
+                           (:func:`ext_codegen.extdev._autoload`) registers it
+                           there too; nothing to do here
+=========================  ===================================================  =================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import compat
+
+_undo: dict[str, list[Callable[[], None]]] = {}
+
+
+def apply(device: str) -> None:
+    """Make every change for ``device`` (once), remembering how to undo it."""
+    if device in _undo:
+        raise RuntimeError(f"the changes for {device!r} are already applied")
+    undo: list[Callable[[], None]] = []
+    try:
+        for change in (_benchmarker, _template_heuristics, _gpu_types):
+            undo.append(change(device))
+    except BaseException:
+        for step in reversed(undo):
+            step()
+        raise
+    _undo[device] = undo
+
+
+def revert(device: str) -> None:
+    """Undo what :func:`apply` did for ``device``, in reverse order."""
+    for step in reversed(_undo.pop(device)):
+        step()
+
+
+def applied(device: str) -> bool:
+    """Whether :func:`apply` is in effect for ``device``."""
+    return device in _undo
+
+
+def _time_on_host(benchmarker, _callable, *, warmup: int, rep: int, **kwargs) -> float:
+    # The device runs synchronously on the host: host time is device time.
+    return benchmarker.benchmark_cpu(_callable, warmup=warmup, rep=rep)
+
+
+def _benchmarker(device: str) -> Callable[[], None]:
+    return compat.register_benchmarker(device, _time_on_host)
+
+
+def _template_heuristics(device: str) -> Callable[[], None]:
+    from torch._inductor.template_heuristics import registry
+
+    added = []
+    for (template, dev, op), cls in list(registry._TEMPLATE_HEURISTIC_REGISTRY.items()):
+        key = (template, device, op)
+        if dev == "cpu" and key not in registry._TEMPLATE_HEURISTIC_REGISTRY:
+            registry.register_template_heuristic(template, device, op_name=op)(cls)
+            added.append(key)
+
+    def undo() -> None:
+        for key in added:
+            registry._TEMPLATE_HEURISTIC_REGISTRY.pop(key, None)
+        for key in [k for k in registry._HEURISTIC_CACHE if k[1] == device]:
+            del registry._HEURISTIC_CACHE[key]
+
+    return undo
+
+
+def _gpu_types(device: str) -> Callable[[], None]:
+    from torch._inductor import utils
+
+    # get_gpu_type() is cached and asserts that at most one listed device type
+    # is available: pin its answer before the list grows.
+    utils.get_gpu_type()
+    utils.GPU_TYPES.append(device)
+
+    def undo() -> None:
+        utils.GPU_TYPES.remove(device)
+
+    return undo
