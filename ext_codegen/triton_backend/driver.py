@@ -98,6 +98,11 @@ class InterpreterLauncher:
             for k, v in getattr(src, "constants", {}).items()
         }
         self.names = names
+        # The kernel's compile options that decide what the interpreter checks:
+        # ``debug`` runs tl.device_assert (Inductor sets it from
+        # config.assert_indirect_indexing), ``sanitize_overflow`` adds integer
+        # overflow asserts (Inductor turns it off).
+        self.checks = {name: bool(getattr(metadata, name, False)) for name in ("debug", "sanitize_overflow")}
         self.signature = {k: v for k, v in signature.items() if isinstance(k, str) and isinstance(v, str)}
         self.constexpr_at = {
             i: constants.get((i,))
@@ -121,7 +126,7 @@ class InterpreterLauncher:
                 self.constexpr_at[i] if i in self.constexpr_at else next(rest)
                 for i in range(len(self.names))
             ]
-        launch(self.fn, (gridX, gridY, gridZ), dict(zip(self.names, values)), self.signature)
+        launch(self.fn, (gridX, gridY, gridZ), dict(zip(self.names, values)), self.signature, **self.checks)
         if launch_exit_hook is not None:
             launch_exit_hook(launch_metadata)
 

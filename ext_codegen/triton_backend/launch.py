@@ -12,6 +12,7 @@ afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -93,10 +94,16 @@ def _scalar_argument(value, signature_type: str | None):
     return tl.tensor(interp.TensorHandle(data, ty), ty)
 
 
-def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: dict[str, str] | None = None) -> None:
+def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: dict[str, str] | None = None,
+           debug: bool = False, sanitize_overflow: bool = False) -> None:
     """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name).
 
     ``signature`` (parameter name to Triton type string) types scalar arguments.
+    ``debug`` and ``sanitize_overflow`` are the kernel's compile options of
+    those names, which the interpreter's own defaults would override: with
+    ``debug`` every ``tl.device_assert`` is checked (Inductor's index asserts
+    among them) and a failing one raises ``AssertionError``; without it an
+    assert costs nothing.
     """
     global launch_count, program_count
     launch_count += 1
@@ -105,6 +112,9 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
     scope = patch_language()
     try:
         builder = interp.interpreter_builder
+        if (debug, sanitize_overflow) != (builder.options.debug, builder.options.sanitize_overflow):
+            options = dataclasses.replace(builder.options, debug=debug, sanitize_overflow=sanitize_overflow)
+            scope.set_attr(builder, "options", options)
         gaps.install(scope, builder)
         fastpath.install(scope, builder, args)
         call_args = {

@@ -50,7 +50,6 @@ May import: numpy, torch, triton, :mod:`ext_codegen.compat`.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from . import index_ops, memory
@@ -70,8 +69,3 @@ def install(scope, builder, args: dict[str, Any]) -> None:
     for name, wrap in {**index_ops.WRAPPERS, **memory.WRAPPERS}.items():
         scope.set_attr(cls, name, wrap(getattr(cls, name)))
     scope.set_attr(memory, "_buffers", memory.Buffers(args))
-    if not builder.options.debug and builder.options.sanitize_overflow:
-        # Triton's integer-overflow check ends in ``device_assert``, which does
-        # nothing unless ``debug`` is set: without it the check is dead code,
-        # computed on full blocks for every integer +, - and *.
-        scope.set_attr(builder, "options", dataclasses.replace(builder.options, sanitize_overflow=False))
