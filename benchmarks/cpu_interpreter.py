@@ -30,7 +30,7 @@ import time
 
 import torch
 
-from ext_codegen.conformance_report import cpu_model
+from ext_codegen.tools.conformance.provenance import cpu_model
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cases import CASES, make_inputs  # noqa: E402

@@ -46,10 +46,13 @@ def test_forwarding_skips_hooks_a_class_defines_itself():
 
 
 def test_backend_options_have_the_release_specific_fields():
+    from triton.backends.compiler import GPUTarget
+
     from ext_codegen.triton_backend.compiler import InterpreterBackend, InterpreterOptions
 
     assert issubclass(InterpreterOptions, compat.ReleaseSpecificBackendOptions)
-    options = InterpreterBackend.parse_options(None, {"fpsan_homomorphic_casts": True, "unknown": 1})
+    backend = InterpreterBackend(GPUTarget("cpu", "", 1))
+    options = backend.parse_options({"fpsan_homomorphic_casts": True, "unknown": 1})
     assert options.fpsan_homomorphic_casts is True
 
 

@@ -18,7 +18,12 @@ import sys
 import pytest
 import torch
 
-from ext_codegen import conformance, conformance_report
+from ext_codegen.tools.conformance import report as conformance_report
+from ext_codegen.tools.conformance.compare import compare, compare_unstable_sort, unstable_sort
+from ext_codegen.tools.conformance.fallback import explain_extern
+from ext_codegen.tools.conformance.opinfo import select_ops
+from ext_codegen.tools.conformance.provenance import user_command
+from ext_codegen.tools.conformance.report import own_mismatches
 
 # torch.testing._internal (the OpInfo database) imports expecttest; the test and
 # conformance extras install it, a bare environment reports these as skipped.
@@ -90,6 +95,30 @@ def test_reports_are_written_and_parse(report):
         assert not (out / "conformance.png").exists()
     # the terminal summary
     assert "matched" in done.stdout and "fallback reasons" in done.stdout
+
+
+def test_the_report_never_names_the_output_folder_of_the_machine(report):
+    # The fixture's --out is a pytest folder outside the current directory:
+    # the report records its last name only, in the JSON and in the Runs line.
+    out, _ = report
+    (run,) = json.loads((out / "conformance.json").read_text())["runs"]
+    assert run["command"].startswith("python -m ext_codegen conformance --ops ")
+    assert run["command"].endswith(f"--out {out.name}")
+    runs_line = next(line for line in (out / "conformance.md").read_text().splitlines() if line.startswith("Runs:"))
+    assert str(out) not in run["command"] and str(out) not in runs_line and str(out.parent) not in runs_line
+
+
+def test_an_output_folder_under_the_current_directory_is_recorded_relative(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    inside = tmp_path / "sweeps" / "float64"
+    assert user_command(["--dtypes", "float64", "--out", str(inside), "--quiet"]) == (
+        "python -m ext_codegen conformance --dtypes float64 --out sweeps/float64 --quiet")
+    assert user_command([f"--out={inside}"]) == "python -m ext_codegen conformance --out=sweeps/float64"
+    assert user_command(["--out", "report/"]) == "python -m ext_codegen conformance --out report/"
+    elsewhere = tmp_path.parent / "elsewhere" / "float64"
+    for argv in (["--out", str(elsewhere)], [f"--out={elsewhere}"], ["--ou", str(elsewhere)], ["--out", "../elsewhere/float64"]):
+        command = user_command(argv)
+        assert str(tmp_path.parent) not in command and ".." not in command and command.endswith("float64"), command
 
 
 def test_merge_regenerates_the_reports(report, tmp_path):
@@ -164,34 +193,34 @@ def test_stock_where_needed_and_resume(tmp_path):
     ],
 )
 def test_compare(out, ref, ref64, ok):
-    assert (conformance.compare(out, ref, ref64) is None) == ok
+    assert (compare(out, ref, ref64) is None) == ok
 
 
 def test_op_selection():
-    names = lambda patterns: [n for _, n, _ in conformance.select_ops(patterns)]  # noqa: E731
+    names = lambda patterns: [n for _, n, _ in select_ops(patterns)]  # noqa: E731
     assert names(["sin"]) == ["sin"]
     assert names(["nn.functional.relu*"]) == ["nn.functional.relu", "nn.functional.relu6"]
     assert "nn.functional.max_pool2d" in names(["max_pool"])
 
 
 def test_explain_extern():
-    assert "C++ only" in conformance.explain_extern("aten.polygamma.default", "ext")
-    assert "library call" in conformance.explain_extern("extern_kernels.mm", "ext")
+    assert "C++ only" in explain_extern("aten.polygamma.default", "ext")
+    assert "library call" in explain_extern("extern_kernels.mm", "ext")
     # Stock Inductor (C++) lacks scans: its cumsum is ATen because of the missing
     # feature, not for want of a lowering.
-    assert "has SCAN (Triton has, C++ has not)" in conformance.explain_extern("aten.cumsum.default", "stock")
+    assert "has SCAN (Triton has, C++ has not)" in explain_extern("aten.cumsum.default", "stock")
     import ext_codegen
 
     with ext_codegen.registered("cpu"):
-        assert "SCAN" not in conformance.explain_extern("aten.cumsum.default", "ext")
+        assert "SCAN" not in explain_extern("aten.cumsum.default", "ext")
 
 
 def test_only_unshared_mismatches_fail_the_run():
     ext = {"op": "linspace", "index": 1, "dtype": "int32", "sample_mode": "all", "backend": "ext", "result": "mismatch"}
     stock = {**ext, "backend": "stock"}
-    assert conformance.own_mismatches([ext, stock]) == []
-    assert conformance.own_mismatches([ext]) == [ext]
-    assert conformance.own_mismatches([ext, {**stock, "result": "pass"}]) == [ext]
+    assert own_mismatches([ext, stock]) == []
+    assert own_mismatches([ext]) == [ext]
+    assert own_mismatches([ext, {**stock, "result": "pass"}]) == [ext]
 
 
 def test_unstable_sort_allows_any_order_of_equal_keys_only():
@@ -203,12 +232,12 @@ def test_unstable_sort_allows_any_order_of_equal_keys_only():
         args, kwargs = (1,), {}
 
     ref = torch.sort(Sample.input, 1)
-    assert conformance.compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[1, 2, 0]])), ref) is None
-    assert "permutation" in conformance.compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[1, 0, 0]])), ref)
-    assert "gather" in conformance.compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[0, 2, 1]])), ref)
-    assert "values" in conformance.compare_unstable_sort("sort", Sample, (ref.values.flip(1), ref.indices), ref)
+    assert compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[1, 2, 0]])), ref) is None
+    assert "permutation" in compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[1, 0, 0]])), ref)
+    assert "gather" in compare_unstable_sort("sort", Sample, (ref.values, torch.tensor([[0, 2, 1]])), ref)
+    assert "values" in compare_unstable_sort("sort", Sample, (ref.values.flip(1), ref.indices), ref)
     Sample.kwargs = {"stable": True}
-    assert not conformance._unstable_sort("sort", Sample)
+    assert not unstable_sort("sort", Sample)
 
 
 def test_matmul_summation_order_is_not_a_mismatch(tmp_path):

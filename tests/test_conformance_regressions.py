@@ -133,7 +133,7 @@ def test_scalar_arguments_follow_the_signature(ext_cpu):
 def test_scalar_argument_types():
     import numpy as np
 
-    from ext_codegen.interpreter import _scalar_argument
+    from ext_codegen.triton_backend.launch import _scalar_argument
 
     assert _scalar_argument(0.1, "fp64").handle.data.dtype == np.float64
     assert _scalar_argument(3, "i64").handle.data.dtype == np.int64

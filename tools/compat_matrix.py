@@ -6,7 +6,7 @@
 * the doctests of the docs and of the package
   (``python -m pytest --doctest-glob="*.md" docs ext_codegen``), when ``docs/`` exists,
 * with ``--conformance``, the float32 first-sample OpInfo sweep
-  (``python -m ext_codegen.conformance``),
+  (``python -m ext_codegen conformance``),
 
 then adds or updates this (torch, triton, Python, device) row in
 ``docs/results/compat_matrix.json`` and rewrites ``docs/results/compat_matrix.md``,
@@ -83,7 +83,7 @@ def environment() -> dict:
 
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # the checkout's package, installed or not
-    from ext_codegen.conformance_report import cpu_model
+    from ext_codegen.tools.conformance.provenance import cpu_model
 
     if torch.cuda.is_available():
         device = torch.cuda.get_device_name(0)
@@ -195,10 +195,10 @@ def run_doctests(log_dir: Path | None) -> dict | None:
 
 def _conformance_cli() -> str:
     """``"report"`` for the tool that writes ``conformance.json`` (``--out DIR``), else ``"jsonl"``."""
-    proc = subprocess.run([sys.executable, "-m", "ext_codegen.conformance", "--help"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "ext_codegen", "conformance", "--help"], cwd=ROOT,
                           env=_env_for_children(), capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"python -m ext_codegen.conformance --help failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"python -m ext_codegen conformance --help failed:\n{proc.stderr[-2000:]}")
     return "report" if "--samples" in proc.stdout else "jsonl"
 
 
@@ -208,12 +208,12 @@ def run_conformance(jobs: int, timeout: float, log_dir: Path | None, ops: list[s
     start = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         if kind == "report":
-            cmd = [sys.executable, "-m", "ext_codegen.conformance", "--dtypes", "float32", "--samples", "1",
+            cmd = [sys.executable, "-m", "ext_codegen", "conformance", "--dtypes", "float32", "--samples", "1",
                    "--jobs", str(jobs), "--timeout", str(timeout), "--out", tmp, "--quiet"]
             if ops:
                 cmd += ["--ops", *ops]
         else:
-            cmd = [sys.executable, "-m", "ext_codegen.conformance", "--backend", "ext", "--dtype", "float32",
+            cmd = [sys.executable, "-m", "ext_codegen", "conformance", "--backend", "ext", "--dtype", "float32",
                    "--timeout", str(timeout), "--out", os.path.join(tmp, "rows.jsonl")]
         print("$", " ".join(cmd[1:]), flush=True)
         proc = subprocess.run(cmd, cwd=ROOT, env=_env_for_children(), capture_output=True, text=True)

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import argparse
 
-from ext_codegen import conformance, conformance_report as report
+from ext_codegen.tools.conformance import report
+from ext_codegen.tools.conformance.fallback import explain_extern
+from ext_codegen.tools.conformance.report_files import write_all
+from ext_codegen.tools.conformance.report_terminal import terminal_summary
 
 
 def main() -> None:
@@ -36,13 +39,13 @@ def main() -> None:
     for row in first["rows"]:
         if row["backend"] == "stock" and row["result"] == "fallback":
             _, subject = report.reason_of(row)
-            if subject and "only where the backend has" in (why := conformance.explain_extern(subject, "stock")):
+            if subject and "only where the backend has" in (why := explain_extern(subject, "stock")):
                 row["why"] = "; ".join([why, *row["why"].split("; ")[1:]])
     data = report.merge(docs)
-    print(report.terminal_summary(data))
-    own = conformance.own_mismatches(data["rows"])
+    print(terminal_summary(data))
+    own = report.own_mismatches(data["rows"])
     print("mismatches of the extension alone:", [(r["op"], r["dtype"]) for r in own] or "none")
-    for path in report.write_all(data, args.out):
+    for path in write_all(data, args.out):
         print("wrote", path)
 
 
