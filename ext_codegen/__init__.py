@@ -24,8 +24,8 @@ would then be circular and leave Inductor believing Triton is missing.
 
 >>> import ext_codegen
 >>> sorted(ext_codegen.__all__)  # doctest: +NORMALIZE_WHITESPACE
-['CPUDeviceOpOverrides', 'DeviceInterface', 'ExtensionScheduling', 'ExtensionWrapperCodegen',
- 'is_registered', 'register', 'registered', 'unregister']
+['CPUDeviceOpOverrides', 'DeviceInterface', 'ExtdevDeviceInterface', 'ExtdevDeviceOpOverrides',
+ 'ExtensionScheduling', 'ExtensionWrapperCodegen', 'is_registered', 'register', 'registered', 'unregister']
 """
 
 import importlib
@@ -37,6 +37,8 @@ _PUBLIC = {
     "DeviceInterface": "device_interface",
     "ExtensionScheduling": "scheduling",
     "ExtensionWrapperCodegen": "wrapper",
+    "ExtdevDeviceInterface": "device_interface",
+    "ExtdevDeviceOpOverrides": "device_op_overrides",
     "is_registered": "registration",
     "register": "registration",
     "registered": "registration",

@@ -57,6 +57,9 @@ def build_parser(prog: str = USER_PROG) -> argparse.ArgumentParser:
     p.add_argument("--backends", nargs="+", choices=BACKENDS, default=None, help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="time limit per op and backend (default 180, or 900 with --samples all)")
+    p.add_argument("--device", choices=("cpu", "extdev"), default="cpu",
+                   help="the device the extension backend compiles for: samples are made on cpu and copied "
+                        "there, results copied back (default cpu; stock Inductor always runs on cpu)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes per backend running at once (default 1)")
     p.add_argument("--out", metavar="DIR",
                    help="write conformance.json, conformance.md, conformance.html and conformance.png here")
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None, prog: str = USER_PROG) -> int:
     """Run the tool; the exit status is 1 when :func:`.report.own_mismatches` finds a mismatch."""
     args = build_parser(prog).parse_args(argv)
     if args.worker:
-        return worker_main(args.worker)
+        return worker_main(args.worker, args.device)
 
     if args.merge:
         data = report.merge([report.load(p) for p in args.merge])
@@ -116,10 +119,10 @@ def main(argv: list[str] | None = None, prog: str = USER_PROG) -> int:
         print(f"resuming: {len(earlier)} rows of the earlier run kept", file=sys.stderr)
     n_ops = len({t.index for t in plan.tasks})
     mode = "all samples" if args.samples is None else f"first {args.samples} sample(s)"
-    print(f"conformance: {n_ops} ops x {', '.join(dtypes)} x {', '.join(backends)} ({mode}), "
+    print(f"conformance: {n_ops} ops x {', '.join(dtypes)} x {', '.join(backends)} ({mode}, on {args.device}), "
           f"{len(plan.tasks)} runs, timeout {args.timeout:g} s", file=sys.stderr)
     progress = None if args.quiet else Progress(len(plan.tasks))
-    rows = earlier + run_plan(plan, args.timeout, args.jobs, log_dir, rows_path, progress)
+    rows = earlier + run_plan(plan, args.timeout, args.jobs, log_dir, rows_path, progress, args.device)
     if args.compare_stock == "where-needed":
         stock = Plan(tasks=stock_tasks_where_needed(rows))
         done = {row_key(r) for r in rows}
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None, prog: str = USER_PROG) -> int:
         backends = [*backends, "stock (where needed)"]
     data = report.build(rows, options={
         "ops": args.ops, "dtypes": dtypes, "samples": "all" if args.samples is None else args.samples,
-        "backends": backends, "timeout": args.timeout, "jobs": args.jobs,
+        "backends": backends, "timeout": args.timeout, "jobs": args.jobs, "device": args.device,
     }, wall_seconds=time.time() - start, command=user_command(argv if argv is not None else sys.argv[1:]))
     print(terminal_summary(data))
     if args.out:

@@ -79,8 +79,11 @@ def make_plan(patterns, dtypes, backends, limit) -> Plan:
 
 
 def run_plan(plan: Plan, timeout: float, jobs: int, log_dir: str | None, rows_path: str | None,
-             progress: Progress | None) -> list[dict]:
-    """Run every task on ``jobs`` lanes of workers; return the rows in plan order."""
+             progress: Progress | None, device: str = "cpu") -> list[dict]:
+    """Run every task on ``jobs`` lanes of workers; return the rows in plan order.
+
+    ``device`` is where the extension backend's runs compile (stock's run on cpu).
+    """
     env = dict(os.environ)
     env.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -106,7 +109,8 @@ def run_plan(plan: Plan, timeout: float, jobs: int, log_dir: str | None, rows_pa
                     return
                 if task.backend not in workers:
                     log = os.path.join(log_dir, f"worker-{task.backend}-{n}.log") if log_dir else None
-                    workers[task.backend] = Worker(task.backend, log, env)
+                    where = device if task.backend == "ext" else "cpu"
+                    workers[task.backend] = Worker(task.backend, log, env, where)
                 reply = workers[task.backend].run(task, timeout)
                 row = {**task.row(), **reply}
                 with lock:

@@ -31,8 +31,13 @@ def describe_error(e: BaseException) -> str:
     return f"{type(e).__name__}: {first}"[:300]
 
 
-def run_op(op, dtype, limit, backend: str) -> dict:
-    """Classify one op for one dtype: the row of the report (without op/dtype/backend keys)."""
+def run_op(op, dtype, limit, backend: str, device: str = "cpu") -> dict:
+    """Classify one op for one dtype: the row of the report (without op/dtype/backend keys).
+
+    With ``device`` other than cpu the compiled samples are copies of the cpu
+    samples on that device, and their results and mutated inputs are copied
+    back to cpu before they are compared with eager's.
+    """
     import torch
     from torch._dynamo.utils import counters
     from torch._inductor.utils import run_and_get_code
@@ -74,12 +79,18 @@ def run_op(op, dtype, limit, backend: str) -> dict:
     def run_batch(batch):
         return [fn(inp, *args, **kwargs) for inp, args, kwargs in batch]
 
+    def on(where, tree):
+        return torch.utils._pytree.tree_map(lambda t: t.to(where) if isinstance(t, torch.Tensor) else t, tree)
+
     def compile_and_run(indices, chosen=None):
         chosen = chosen or samples(op, dtype, limit)
-        batch = [(chosen[i].input, chosen[i].args, chosen[i].kwargs) for i in indices]
+        used = [chosen[i] if device == "cpu" else chosen[i].transform(lambda t: on(device, t)) for i in indices]
+        batch = [(s.input, s.args, s.kwargs) for s in used]
         torch._dynamo.reset()
         outs, codes = run_and_get_code(torch.compile(run_batch, dynamic=False), batch)
-        return outs, codes, [chosen[i] for i in indices]
+        if device != "cpu":
+            outs, used = on("cpu", outs), [s.transform(lambda t: on("cpu", t)) for s in used]
+        return outs, codes, used
 
     counters.clear()
     before = launch.launch_count

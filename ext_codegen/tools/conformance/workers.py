@@ -36,7 +36,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def worker_main(backend: str) -> int:
+def worker_main(backend: str, device: str = "cpu") -> int:
     """Serve tasks from stdin, one JSON line each, answering one JSON line each on the protocol fd."""
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed goes to the log
@@ -51,7 +51,8 @@ def worker_main(backend: str) -> int:
     if backend == "ext":
         import ext_codegen
 
-        ext_codegen.register("cpu")
+        if not ext_codegen.is_registered(device):  # an autoloaded extdev is registered already
+            ext_codegen.register(device)
     _exit_with_parent()
     proto.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
@@ -60,7 +61,7 @@ def worker_main(backend: str) -> int:
         print(f"== {op_name(op)} {task['dtype']}", file=sys.stderr, flush=True)
         start = time.perf_counter()
         try:
-            row = run_op(op, getattr(torch, task["dtype"]), task["limit"], backend)
+            row = run_op(op, getattr(torch, task["dtype"]), task["limit"], backend, device)
         except Exception as e:  # noqa: BLE001 - every failure is a row of the report
             row = {"result": "error", "why": describe_error(e)}
         row["seconds"] = round(time.perf_counter() - start, 3)
@@ -95,8 +96,8 @@ class Worker:
 
     READY_TIMEOUT = 300.0
 
-    def __init__(self, backend: str, log_path: str | None, env: dict) -> None:
-        self.backend, self.log_path, self.env = backend, log_path, env
+    def __init__(self, backend: str, log_path: str | None, env: dict, device: str = "cpu") -> None:
+        self.backend, self.log_path, self.env, self.device = backend, log_path, env, device
         self.proc: subprocess.Popen | None = None
         self.lines: queue.Queue = queue.Queue()
         self.restarts = 0
@@ -104,7 +105,7 @@ class Worker:
     def _start(self) -> None:
         log = open(self.log_path, "a") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ext_codegen.tools.conformance", "--worker", self.backend],
+            [sys.executable, "-m", "ext_codegen.tools.conformance", "--worker", self.backend, "--device", self.device],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1,
             env=self.env, start_new_session=True,
         )
