@@ -207,3 +207,13 @@ def registered(device: str = "cpu"):
         yield
     finally:
         unregister(device)
+
+
+def _register_deferred() -> None:
+    from . import autoload
+
+    autoload.register_deferred()
+
+
+# Last: an autoload that ran while this module was half-imported registers now.
+_register_deferred()
