@@ -13,6 +13,14 @@ With autoloading off, the same happens on an explicit
 ``ext_codegen.register("extdev")``.  A device that cannot be built warns
 and leaves ``import torch`` working.
 
+Not on a machine with a CUDA GPU: PyTorch makes a registered PrivateUse1
+backend the process's accelerator *ahead of CUDA* (``at::getAccelerator`` in
+``aten/src/ATen/DeviceAccelerator.cpp``: "whenever a PrivateUse1 device is
+registered, use it first"), and autograd then finds no stream for CUDA
+tensors ("opt_ready_stream && opt_parent_stream INTERNAL ASSERT FAILED").
+Loading the device there would break every CUDA training loop of the
+environment, so only an explicit ``register("extdev")`` loads it, and warns.
+
 One order needs care: when a module of this package is the first to import
 torch (``from ext_codegen.registration import ...`` before ``import torch``),
 the autoload runs while that module is still half-imported, and importing
@@ -30,6 +38,10 @@ _deferred: list[str] = []
 
 def extdev() -> None:
     """The ``torch.backends`` entry point: load ``extdev`` and register the compiler for it."""
+    import torch
+
+    if torch.cuda.is_available():
+        return  # see the module docstring: PyTorch would put extdev ahead of CUDA
     from . import extdev as device
 
     if not device._autoload():

@@ -144,8 +144,8 @@ def choose_triton_default_driver() -> None:
     driver.default
 
 
-def register_benchmarker(device: str, fn):
-    """Time ``device``'s benchmarks with ``fn``; return a function that undoes it.
+def register_benchmarker(device: str, timer):
+    """Time ``device``'s benchmarks with ``timer``; return a function that undoes it.
 
     torch 2.13 has a registry (``benchmarking.register_benchmarker``, keyed by
     device type, with no way to remove an entry: the undo edits the dict it
@@ -157,7 +157,7 @@ def register_benchmarker(device: str, fn):
     if hasattr(benchmarking, "register_benchmarker"):
         table = benchmarking._BENCHMARK_DISPATCH
         previous = table.get(device)
-        benchmarking.register_benchmarker(device, fn, override=True)
+        benchmarking.register_benchmarker(device, timer, override=True)
 
         def undo() -> None:
             if previous is None:
@@ -169,7 +169,7 @@ def register_benchmarker(device: str, fn):
     cls = type(benchmarking.benchmarker)
     original = cls.benchmark
 
-    def benchmark(self, fn_, fn_args=None, fn_kwargs=None, **kwargs):
+    def benchmark(self, fn, fn_args=None, fn_kwargs=None, **kwargs):
         args, kw = fn_args or (), fn_kwargs or {}
         where = kwargs.get("device")
         if where is None and (args or kw):
@@ -178,8 +178,8 @@ def register_benchmarker(device: str, fn):
             except ValueError:
                 where = None
         if where is None or torch_device_type(where) != device:
-            return original(self, fn_, fn_args, fn_kwargs, **kwargs)
-        return fn(self, lambda: fn_(*args, **kw), warmup=kwargs.get("warmup", 25), rep=kwargs.get("rep", 100))
+            return original(self, fn, fn_args, fn_kwargs, **kwargs)
+        return timer(self, lambda: fn(*args, **kw), warmup=kwargs.get("warmup", 25), rep=kwargs.get("rep", 100))
 
     cls.benchmark = benchmark
 
@@ -187,6 +187,20 @@ def register_benchmarker(device: str, fn):
         cls.benchmark = original
 
     return undo
+
+
+def template_heuristic_registry():
+    """Inductor's registry of GEMM template heuristics by device type, or ``None`` where a torch has none.
+
+    torch 2.13 looks configs up in ``template_heuristics.registry`` by device
+    type; a torch without that module picks them by other means, and there
+    is nothing to register.
+    """
+    try:
+        from torch._inductor.template_heuristics import registry
+    except ImportError:
+        return None
+    return registry if hasattr(registry, "_TEMPLATE_HEURISTIC_REGISTRY") else None
 
 
 def torch_device_type(device) -> str:

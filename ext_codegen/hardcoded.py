@@ -74,9 +74,10 @@ def _benchmarker(device: str) -> Callable[[], None]:
 
 
 def _template_heuristics(device: str) -> Callable[[], None]:
-    from torch._inductor.template_heuristics import registry
-
+    registry = compat.template_heuristic_registry()
     added = []
+    if registry is None:
+        return lambda: None
     for (template, dev, op), cls in list(registry._TEMPLATE_HEURISTIC_REGISTRY.items()):
         key = (template, device, op)
         if dev == "cpu" and key not in registry._TEMPLATE_HEURISTIC_REGISTRY:

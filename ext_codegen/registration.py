@@ -125,6 +125,13 @@ def register(device: str = "cpu") -> None:
     if device == "extdev":
         from . import extdev
 
+        if torch.cuda.is_available() and not hasattr(torch, "extdev"):
+            import warnings
+
+            warnings.warn(
+                "loading the extdev device on a machine with a CUDA GPU: PyTorch makes a PrivateUse1 "
+                "backend the process's accelerator ahead of CUDA, and backward passes on CUDA tensors "
+                "then fail in this process (see ext_codegen.autoload)", RuntimeWarning, stacklevel=2)
         extdev.load()  # the eager device first (a no-op once autoloaded)
         compat.choose_triton_default_driver()  # before the extdev driver may say it is active
     _initialise_inductor_registries()

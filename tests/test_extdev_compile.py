@@ -19,6 +19,10 @@ import ext_codegen
 from ext_codegen.triton_backend import launch
 from ext_codegen.wrapper import HEADER_MARK
 
+# On a GPU host the device is tested in a subprocess (tests/test_gpu_extdev.py): loading it makes it
+# the process's accelerator ahead of CUDA, which breaks the CUDA backward passes of the other GPU tests.
+pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="extdev on a GPU host: tests/test_gpu_extdev.py")
+
 
 @pytest.fixture(scope="module", autouse=True)
 def extdev():
