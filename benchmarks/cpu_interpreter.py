@@ -87,6 +87,17 @@ def _rounds(fns: dict, inputs, repeat: int) -> dict:
     return {k: (min(v), statistics.median(v)) for k, v in samples.items()}
 
 
+def _extdev_ready() -> bool:
+    """Whether the extdev device is there with its compiler (``import torch``'s autoload registers both)."""
+    import ext_codegen
+
+    return hasattr(torch, "extdev") and ext_codegen.is_registered("extdev")
+
+
+def _to_cpu(out):
+    return torch.utils._pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
+
+
 def run_case(name, rows, cols, repeat):
     """Two phases (registering the backend resets Dynamo, dropping stock's compilation):
     eager and stock interleaved, then eager (default threads and one thread), ext and ext
@@ -115,8 +126,14 @@ def run_case(name, rows, cols, repeat):
         launches, programs = launch.launch_count, launch.program_count
         ext(*inputs)
         launches, programs = launch.launch_count - launches, launch.program_count - programs
-        second = _rounds({"eager": (fn, None), "eager_1thread": (fn, 1), "ext": (ext, None),
-                          "ext_plain": (ext_plain, None)}, inputs, repeat)
+        columns = {"eager": (fn, None), "eager_1thread": (fn, 1), "ext": (ext, None), "ext_plain": (ext_plain, None)}
+        if _extdev_ready():
+            # the same kernels on extdev copies of the inputs, interleaved with the cpu rounds
+            on_extdev = [x.to("extdev") if isinstance(x, torch.Tensor) else x for x in inputs]
+            ext_d = torch.compile(fn)
+            _check(_to_cpu(ext_d(*on_extdev)), fn, inputs)
+            columns["ext_extdev"] = (lambda *_: ext_d(*on_extdev), None)
+        second = _rounds(columns, inputs, repeat)
     row = {"shape": [rows, cols], "elements": rows * cols}
     for k, (best, median) in second.items():
         row[f"{k}_ms"], row[f"{k}_median_ms"] = best, median
@@ -125,6 +142,8 @@ def run_case(name, rows, cols, repeat):
     # against the faster of eager's two ways of running: a stalled worker thread must not flatter ext
     row["ext_over_eager"] = row["ext_ms"] / min(row["eager_ms"], row["eager_1thread_ms"])
     row["ext_over_eager_median"] = row["ext_median_ms"] / min(row["eager_median_ms"], row["eager_1thread_median_ms"])
+    if "ext_extdev_ms" in row:
+        row["extdev_over_cpu"] = row["ext_extdev_ms"] / row["ext_ms"]
     row["target"] = TARGETS.get(name, DEFAULT_TARGET)
     row["launches_per_call"] = launches
     row["programs_per_call"] = programs
@@ -264,7 +283,8 @@ def main(argv=None):
         row = rows[name]
         print(f"{name:18s} eager {row['eager_ms']:8.2f} ms  stock {row['stock_ms']:8.2f} ms  "
               f"ext {row['ext_ms']:9.2f} ms ({row['ext_plain_ms']:9.2f} without fast paths)  "
-              f"ext/eager {row['ext_over_eager']:6.1f}x", flush=True)
+              f"ext/eager {row['ext_over_eager']:6.1f}x"
+              + (f"  extdev {row['ext_extdev_ms']:9.2f} ms" if "ext_extdev_ms" in row else ""), flush=True)
     costs = cost_model(args.repeat)
     print("cost model:", ", ".join(f"{k} {v:.3g}" for k, v in costs.items()), flush=True)
     result = {
@@ -317,8 +337,9 @@ def render_markdown(result: dict) -> str:
         "<!-- results -->",
         "",
         "| case | shape | eager (ms) | eager, 1 thread (ms) | stock Inductor, C++ (ms) "
-        "| ext, interpreted (ms) | ext without fast paths (ms) | ext / eager | target | programs per call |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| ext, interpreted (ms) | ext without fast paths (ms) | ext on extdev (ms) | extdev / cpu "
+        "| ext / eager | target | programs per call |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, row in result["cases"].items():
         ratio, target = row["ext_over_eager"], row.get("target", TARGETS.get(name, DEFAULT_TARGET))
@@ -326,8 +347,8 @@ def render_markdown(result: dict) -> str:
         shape = "×".join(str(s) for s in row["shape"]) if row["shape"][0] != 1 else str(row["shape"][1])
         cells = [_LABELS.get(name, name), shape] + [
             _ms(row[key]) if key in row else "–"
-            for key in ("eager_ms", "eager_1thread_ms", "stock_ms", "ext_ms", "ext_plain_ms")
-        ] + [f"{ratio:,.1f}×", f"≤ {target}× ({verdict})", str(row["programs_per_call"])]
+            for key in ("eager_ms", "eager_1thread_ms", "stock_ms", "ext_ms", "ext_plain_ms", "ext_extdev_ms")
+        ] + [f"{row['extdev_over_cpu']:.2f}" if "extdev_over_cpu" in row else "–", f"{ratio:,.1f}×", f"≤ {target}× ({verdict})", str(row["programs_per_call"])]
         lines.append("| " + " | ".join(cells) + " |")
     load = result.get("load_average")
     load_note = f" The load average was {load[0]:.1f} before and {load[3]:.1f} after." if load else ""
@@ -379,7 +400,8 @@ def render_plot(result: dict, path: str) -> None:
 
     names = list(result["cases"])
     columns = [("eager_ms", "eager"), ("eager_1thread_ms", "eager, 1 thread"), ("stock_ms", "stock Inductor (C++)"),
-               ("ext_ms", "ext, interpreted"), ("ext_plain_ms", "ext without fast paths")]
+               ("ext_ms", "ext, interpreted"), ("ext_plain_ms", "ext without fast paths"),
+               ("ext_extdev_ms", "ext on extdev")]
     columns = [c for c in columns if all(c[0] in result["cases"][n] for n in names)]
     fig, ax = plt.subplots(figsize=(9.5, 4.6), dpi=110)
     width = 0.8 / len(columns)

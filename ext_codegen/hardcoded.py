@@ -1,32 +1,27 @@
 """What Inductor still hard-codes for CUDA, answered for a new device in one place, reversibly.
 
 The four extension points are not quite enough for a device Inductor has
-never heard of.  Registering them for ``extdev`` (:mod:`.registration`)
+never heard of.  Registering them for ``extdev`` (:mod:`ext_codegen.registration`)
 also calls :func:`apply`, which makes each change below and records how to
 undo it; :func:`revert` undoes them in reverse order.  Each entry names the
 upstream issue that would make it unnecessary; together they are the list a
 vendor would bring upstream.
 
-=========================  ===================================================  =================
-what                       why a new device needs it                            upstream
-=========================  ===================================================  =================
-benchmarker                every device but cpu is timed with CUDA events       pytorch#189138
-                           (``benchmark_gpu``): "Torch not compiled with CUDA
-                           enabled" while autotuning; answered through
-                           ``benchmarking.register_benchmarker``
-template heuristics        max-autotune's Triton templates look up configs by   pytorch#189138
-                           device type; none exist for a new one ("No template
-                           heuristic found"): the cpu ones are registered for it
-``GPU_TYPES``              ``is_gpu(device)`` is a fixed list: a device not on   pytorch#189137
-                           it gets no Triton GEMM templates and no device
-                           guards in the wrapper; the one run-time patch, in
-                           place and removed on revert
-autotune child             Inductor's autotune subprocess is a bare             pytorch#189137
-                           interpreter that must know the device to unpickle
-                           a job: the ``torch.backends`` autoload
-                           (:func:`ext_codegen.extdev._autoload`) registers it
-                           there too; nothing to do here
-=========================  ===================================================  =================
+* **benchmarker** (pytorch#189138): every device but cpu is timed with CUDA
+  events (``benchmark_gpu``): "Torch not compiled with CUDA enabled" while
+  autotuning.  Answered through ``benchmarking.register_benchmarker``: host
+  time, since the device runs synchronously.
+* **template heuristics** (pytorch#189138): max-autotune's Triton GEMM
+  templates look their configs up by device type, and there are none for a
+  new one ("No template heuristic found").  The cpu ones are registered for it.
+* **GPU_TYPES** (pytorch#189137): ``is_gpu(device)`` is a fixed list; a device
+  not on it gets no Triton GEMM templates and no device guards in the
+  wrapper.  The one run-time patch: the name is appended in place and
+  removed on revert.
+* **autotune child** (pytorch#189137): Inductor's autotune subprocess is a bare
+  interpreter that must know the device to unpickle a job; the
+  ``torch.backends`` autoload (:mod:`ext_codegen.autoload`) registers it there
+  too.  Nothing to do here.
 """
 
 from __future__ import annotations

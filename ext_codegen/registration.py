@@ -4,9 +4,9 @@ Inductor keeps three registries keyed by device type: the codegen pair
 (scheduling and wrapper) of ``register_backend_for_device``, the device op
 overrides of ``register_device_op_overrides`` and Dynamo's device interfaces
 of ``register_interface_for_device``.  Each is filled lazily with Inductor's
-defaults, so :func:`register` first forces that initialisation (otherwise the
+defaults, so :func:`~ext_codegen.register` first forces that initialisation (otherwise the
 defaults would overwrite ours later), remembers what it replaces, and
-:func:`unregister` puts exactly that back.
+:func:`~ext_codegen.unregister` puts exactly that back.
 
 Inductor also reads ``config.cpu_backend`` (and ``cuda_backend``) to decide
 whether a device's kernels are Triton: it upcasts bf16/fp16 arithmetic to
@@ -165,7 +165,7 @@ def register(device: str = "cpu") -> None:
 
 
 def unregister(device: str = "cpu") -> None:
-    """Put back exactly what :func:`register` replaced for ``device``."""
+    """Put back exactly what :func:`~ext_codegen.register` replaced for ``device``."""
     saved = _registered.get(device)
     if saved is None:
         raise RuntimeError(f"ext_codegen is not registered for {device!r}: nothing to unregister")
@@ -202,7 +202,7 @@ def _reset_triton_driver() -> None:
 
 
 def is_registered(device: str = "cpu") -> bool:
-    """Whether :func:`register` is in effect for ``device``."""
+    """Whether :func:`~ext_codegen.register` is in effect for ``device``."""
     return device in _registered
 
 

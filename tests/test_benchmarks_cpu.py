@@ -33,6 +33,8 @@ def test_tiny_run_records_every_column(tiny):
             assert key in row, key
         assert row["programs_per_call"] >= 1 and row["launches_per_call"] >= 1
         assert row["ext_over_eager"] == pytest.approx(row["ext_ms"] / min(row["eager_ms"], row["eager_1thread_ms"]))
+        if bench._extdev_ready():  # the extdev column, where the device is loaded
+            assert row["extdev_over_cpu"] == pytest.approx(row["ext_extdev_ms"] / row["ext_ms"])
     costs = tiny["cost_model"]
     # the fast paths' whole point: a load and a store cost far less than Triton's own
     assert costs["copy_ns_fast"] < costs["copy_ns_triton"]

@@ -12,10 +12,10 @@ def _launches(monkeypatch):
     seen = []
     real = launch.launch
 
-    def spy(jit_fn, grid, args, *rest):
+    def spy(jit_fn, grid, args, *rest, **options):
         new_grid, new_args = widening.widen_x_block(launch._prepare(jit_fn)[3], grid, args)
         seen.append((jit_fn.__name__, grid, args, new_grid, new_args))
-        return real(jit_fn, grid, args, *rest)
+        return real(jit_fn, grid, args, *rest, **options)
 
     monkeypatch.setattr(launch, "launch", spy)
     return seen

@@ -2,7 +2,7 @@
 
 PyTorch asks a PrivateUse1 device for things only C++ can give (an allocator,
 a device guard, hooks, kernels), so the device needs a shared library.  This
-module builds it with :func:`torch.utils.cpp_extension.load` (needs ``ninja``
+module builds it with ``torch.utils.cpp_extension.load`` (needs ``ninja``
 and a C++17 compiler; it never installs anything) into a cache directory whose
 name is a hash of everything the binary depends on, so a changed source, a new
 torch or another Python gets a fresh build and an unchanged one is only

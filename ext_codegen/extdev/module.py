@@ -11,7 +11,7 @@ benchmarking and device interfaces use ``Stream``, ``Event`` and
 
 Everything runs synchronously on the host, so there is one stream per device,
 always idle, and events hold the host time they were recorded at (the C++
-device guard implements both; :class:`Stream` and :class:`Event` make PyTorch's
+device guard implements both; ``Stream`` and ``Event`` make PyTorch's
 generic ``torch.Stream``/``torch.Event`` on an extdev device).  Random extdev ops run
 their CPU kernels and draw from the CPU generator, so the RNG entry points
 below are that generator's: seeding extdev seeds the CPU stream too.

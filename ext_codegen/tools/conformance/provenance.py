@@ -17,7 +17,7 @@ USER_PROG = "python -m ext_codegen conformance"
 
 
 def cpu_model() -> str:
-    """The CPU's model name from Linux's ``/proc/cpuinfo``, else what :mod:`platform` reports."""
+    """The CPU's model name from Linux's ``/proc/cpuinfo``, else what ``platform`` reports."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:

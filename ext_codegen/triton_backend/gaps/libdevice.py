@@ -5,8 +5,8 @@ Inductor's kernels call ``libdevice.exp``, ``erf``, ``tanh``, ``pow``,
 (the compiler's module map), which give every function its argument and
 result types; the interpreter then meets an external call it refuses.  The
 builder's ``create_extern_elementwise`` is replaced by
-:func:`extern_elementwise`, which looks the symbol up in
-:data:`LIBDEVICE_TO_TORCH` and computes it with PyTorch, as eager would.
+``extern_elementwise``, which looks the symbol up in
+``LIBDEVICE_TO_TORCH`` and computes it with PyTorch, as eager would.
 """
 
 from __future__ import annotations
