@@ -182,14 +182,20 @@ def initial_seed() -> int:
     return torch.default_generator.initial_seed()
 
 
+# Dynamo must not trace into these: PyTorch's freeze_rng_state (OpInfo's random ops) calls the
+# accelerator's under no_dispatch, and a traced call would make a real tensor under fake mode.
+# torch._disable_dynamo is what torch decorates its own such functions with; it imports Dynamo
+# only when first called.
+@torch._disable_dynamo
 def get_rng_state(device="extdev") -> torch.Tensor:
     _check(_index(device))
-    return torch.default_generator.get_state()
+    return torch.get_rng_state()  # the public call, which Dynamo knows how to trace around
 
 
+@torch._disable_dynamo
 def set_rng_state(new_state: torch.Tensor, device="extdev") -> None:
     _check(_index(device))
-    torch.default_generator.set_state(new_state)
+    torch.set_rng_state(new_state)
 
 
 def get_rng_state_all() -> list[torch.Tensor]:
