@@ -205,3 +205,21 @@ def test_unregister_keeps_the_eager_device():
     finally:
         ext_codegen.register("extdev")
     assert common.get_scheduling_for_device("extdev") is ext_codegen.ExtensionScheduling
+
+
+@pytest.mark.parametrize("device", ["cpu", "extdev"])
+def test_freeze_rng_state_compiles_with_extdev_loaded(device):
+    """PyTorch's freeze_rng_state saves and restores the accelerator's RNG (extdev's, once loaded) under
+    no_dispatch; Dynamo must not trace into the device module there (found by the conformance sweep)."""
+    from torch.testing._internal.common_utils import freeze_rng_state
+
+    def f(x):
+        with freeze_rng_state():
+            torch.manual_seed(42)
+            return torch.randn(4, device=x.device) + x
+
+    torch._dynamo.reset()
+    state = torch.get_rng_state()
+    out = torch.compile(f)(torch.zeros(4, device=device))
+    assert out.shape == (4,) and out.device.type == device and bool(torch.isfinite(out.cpu()).all())
+    assert torch.equal(torch.get_rng_state(), state)  # restored, as eager restores it
