@@ -142,7 +142,9 @@ def register(device: str = "cpu") -> None:
         op_overrides=codegen_common.device_op_overrides_dict.get(device, _MISSING),
         interface=dyn_di.device_interfaces.get(device, _MISSING),
         backend_option=getattr(inductor_config, f"{device}_backend", _MISSING),
-        compile_threads=inductor_config.compile_threads,
+        # the value from before any host-memory device was registered, whatever the order
+        compile_threads=next((s.compile_threads for d, s in _registered.items() if d in _OVERRIDES),
+                             inductor_config.compile_threads),
     )
     codegen_common.register_backend_for_device(
         device,
@@ -182,7 +184,9 @@ def unregister(device: str = "cpu") -> None:
             table[device] = value
     if saved.backend_option is not _MISSING:
         setattr(inductor_config, f"{device}_backend", saved.backend_option)
-    inductor_config.compile_threads = saved.compile_threads
+    # a host-memory device still registered keeps compiling in-process
+    others = [d for d in _registered if d != device and d in _OVERRIDES]
+    inductor_config.compile_threads = 1 if others else saved.compile_threads
     if hardcoded.applied(device):
         hardcoded.revert(device)
     if device in _OVERRIDES:

@@ -223,3 +223,24 @@ def test_freeze_rng_state_compiles_with_extdev_loaded(device):
     out = torch.compile(f)(torch.zeros(4, device=device))
     assert out.shape == (4,) and out.device.type == device and bool(torch.isfinite(out.cpu()).all())
     assert torch.equal(torch.get_rng_state(), state)  # restored, as eager restores it
+
+
+@pytest.mark.parametrize("order", [("cpu", "extdev", "cpu", "extdev"), ("cpu", "extdev", "extdev", "cpu")])
+def test_compile_threads_come_back_whatever_the_order(order):
+    """Both host-memory devices compile in-process; the setting returns once neither is registered."""
+    from torch._inductor import config
+
+    ext_codegen.unregister("extdev")
+    try:
+        before = config.compile_threads
+        ext_codegen.register(order[0])
+        ext_codegen.register(order[1])
+        ext_codegen.unregister(order[2])
+        assert config.compile_threads == 1
+        ext_codegen.unregister(order[3])
+        assert config.compile_threads == before
+    finally:
+        for device in ("cpu", "extdev"):
+            if ext_codegen.is_registered(device):
+                ext_codegen.unregister(device)
+        ext_codegen.register("extdev")
