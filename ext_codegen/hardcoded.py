@@ -16,8 +16,19 @@ vendor would bring upstream.
   new one ("No template heuristic found").  The cpu ones are registered for it.
 * **GPU_TYPES** (pytorch#189137): ``is_gpu(device)`` is a fixed list; a device
   not on it gets no Triton GEMM templates and no device guards in the
-  wrapper.  The one run-time patch: the name is appended in place and
+  wrapper.  A run-time patch: the name is appended in place and
   removed on revert.
+* **is_triton** (pytorch#189137): ``ir.is_triton(device)``, which decides
+  whether lowerings take their Triton path (call ATen for the special
+  functions only C++ implements, plan argmax and split reductions for Triton),
+  reads ``config.<device>_backend`` for cpu, cuda and xpu and otherwise asks
+  whether the device's scheduling *is a subclass of* ``TritonScheduling``;
+  a delegating scheduling is not.  Without an answer, ``igamma`` reached
+  Triton's code generator and ``x.sum(0)`` of 4096x1024 failed a lowering
+  assertion.  The second run-time patch: the function is replaced by one that
+  answers yes for the device, in the three modules that hold it (``ir``, and
+  ``lowering`` and ``kernel.mm``, which import it by name), and put back on
+  revert.
 * **autotune child** (pytorch#189137): Inductor's autotune subprocess is a bare
   interpreter that must know the device to unpickle a job; the
   ``torch.backends`` autoload (:mod:`ext_codegen.autoload`) registers it there
@@ -39,7 +50,7 @@ def apply(device: str) -> None:
         raise RuntimeError(f"the changes for {device!r} are already applied")
     undo: list[Callable[[], None]] = []
     try:
-        for change in (_benchmarker, _template_heuristics, _gpu_types):
+        for change in (_benchmarker, _template_heuristics, _gpu_types, _is_triton):
             undo.append(change(device))
     except BaseException:
         for step in reversed(undo):
@@ -98,5 +109,27 @@ def _gpu_types(device: str) -> Callable[[], None]:
 
     def undo() -> None:
         utils.GPU_TYPES.remove(device)
+
+    return undo
+
+
+def _is_triton(device: str) -> Callable[[], None]:
+    import importlib
+
+    from torch._inductor import ir
+
+    original = ir.is_triton
+
+    def is_triton(x) -> bool:
+        return ir.get_device_type(x) == device or original(x)
+
+    holders = [importlib.import_module(f"torch._inductor.{name}") for name in ("ir", "lowering", "kernel.mm")]
+    holders = [m for m in holders if getattr(m, "is_triton", None) is original]
+    for module in holders:
+        module.is_triton = is_triton
+
+    def undo() -> None:
+        for module in holders:
+            module.is_triton = original
 
     return undo
