@@ -72,16 +72,7 @@ class DeviceInterface(CpuInterface):
     @staticmethod
     def raise_if_triton_unavailable(device=None) -> None:
         """Fail clearly if the package's Triton backend was not discovered."""
-        import triton.backends
-
-        from . import compat
-
-        if "cpu" not in triton.backends.backends:
-            raise compat.triton_unavailable_error()(
-                "the 'cpu' Triton backend of ext_codegen is not installed: "
-                "install the package (pip install -e .) so that its "
-                "'triton.backends' entry point is registered"
-            )
+        _require_triton_backend("cpu")
 
     @staticmethod
     def get_compute_capability(device=None) -> str:
@@ -260,16 +251,7 @@ class ExtdevDeviceInterface(_TorchDeviceInterface):
 
     @staticmethod
     def raise_if_triton_unavailable(device=None) -> None:
-        import triton.backends
-
-        from . import compat
-
-        if "extdev" not in triton.backends.backends:
-            raise compat.triton_unavailable_error()(
-                "the 'extdev' Triton backend of ext_codegen is not installed: "
-                "install the package (pip install -e .) so that its "
-                "'triton.backends' entry point is registered"
-            )
+        _require_triton_backend("extdev")
 
 
 
@@ -280,3 +262,17 @@ def _index(device) -> int:
         return device
     device = torch.device(device)
     return torch.extdev.current_device() if device.index is None else device.index
+
+
+def _require_triton_backend(name: str) -> None:
+    """Raise Triton's own "unavailable" error if the package's backend ``name`` was not discovered."""
+    import triton.backends
+
+    from . import compat
+
+    if name not in triton.backends.backends:
+        raise compat.triton_unavailable_error()(
+            f"the {name!r} Triton backend of ext_codegen is not installed: "
+            "install the package (pip install -e .) so that its "
+            "'triton.backends' entry point is registered"
+        )
