@@ -255,3 +255,24 @@ def test_special_functions_only_cpp_implements_call_aten(gen):
     b = torch.rand(64, generator=gen, dtype=torch.float64) + 0.5
     _, code = check(lambda a, b: torch.igamma(a, b) + torch.special.zeta(a + 1, b) + a.sin(), a, b)
     assert "aten.igamma" in code or "torch.ops.aten.igamma" in code
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_convolution_forward_and_backward(gen, transposed):
+    """Inductor hands extdev's convolutions channels-last inputs (it treats the device as a GPU) and
+    expects contiguous results, the format of ATen's convolution_overrideable: the C++ gives them."""
+    cls = torch.nn.ConvTranspose2d if transposed else torch.nn.Conv2d
+    torch.manual_seed(0)
+    ref = cls(3, 4, 3, padding=1).double()
+    mod = cls(3, 4, 3, padding=1).double().to("extdev")
+    mod.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 3, 6, 6, generator=gen, dtype=torch.float64)
+    xd = x.to("extdev").requires_grad_()
+    torch._dynamo.reset()
+    before = launch.launch_count
+    torch.compile(lambda t: mod(t).relu().sum())(xd).backward()
+    assert launch.launch_count > before
+    x.requires_grad_()
+    ref(x).relu().sum().backward()
+    torch.testing.assert_close(xd.grad.cpu(), x.grad)
+    torch.testing.assert_close(mod.weight.grad.cpu(), ref.weight.grad)

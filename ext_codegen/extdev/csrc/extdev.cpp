@@ -182,7 +182,10 @@ at::Tensor& set_storage(at::Tensor& self, at::Storage source, int64_t offset, c1
 }
 
 // ATen sends convolutions on devices it does not know to these two ops
-// instead of to a CPU kernel, so the fallback never sees them.
+// instead of to a CPU kernel, so the fallback never sees them.  Their results
+// are contiguous: the format ATen promises for this backend
+// (_conv_determine_backend_memory_format), which torch.compile's fake tensors
+// predict, whereas the CPU kernel would keep a channels-last input's format.
 at::Tensor conv(const at::Tensor& input, const at::Tensor& weight, const std::optional<at::Tensor>& bias,
                 c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef dilation, bool transposed,
                 c10::IntArrayRef output_padding, int64_t groups) {
@@ -191,7 +194,7 @@ at::Tensor conv(const at::Tensor& input, const at::Tensor& weight, const std::op
   check(input), check(weight), has_bias ? check(*bias) : void();
   auto host_bias = has_bias ? std::optional(host_view(*bias)) : std::nullopt;
   return at::convolution(host_view(input), host_view(weight), host_bias, stride, padding, dilation, transposed,
-                         output_padding, groups).to(input.device());
+                         output_padding, groups).contiguous().to(input.device());
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_backward(
@@ -203,7 +206,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_backward(
   auto grads = at::convolution_backward(host_view(grad), host_view(input), host_view(weight),
                                         at::IntArrayRef{grad.size(1)}, stride, padding, dilation, transposed,
                                         output_padding, groups, mask);
-  auto back = [&](const at::Tensor& t) { return t.defined() ? t.to(input.device()) : t; };
+  auto back = [&](const at::Tensor& t) { return t.defined() ? t.contiguous().to(input.device()) : t; };
   return {back(std::get<0>(grads)), back(std::get<1>(grads)), back(std::get<2>(grads))};
 }
 

@@ -60,6 +60,32 @@ def samples(op, dtype, limit):
     return list(gen if limit is None else itertools.islice(gen, limit))
 
 
+def placements(op, dtype, limit, device) -> list[list] | None:
+    """For each of the first samples, the device of each of its tensors when OpInfo makes them for ``device``.
+
+    Most go to ``device``; OpInfo keeps on cpu those the op wants there (the
+    index tensor of ``tensor_split``, as on cuda), and so must the copies the
+    tool makes of the cpu samples.  ``None`` if the samples cannot be made
+    on ``device``.
+    """
+    import itertools
+
+    import torch
+
+    seed(0)
+    try:
+        gen = op.sample_inputs(device, dtype, requires_grad=False)
+        made = list(gen if limit is None else itertools.islice(gen, limit))
+    except Exception:  # noqa: BLE001 - then every tensor goes to the device
+        return None
+    found = []
+    for sample in made:
+        where: list = []
+        sample.transform(lambda t: where.append(t.device) if isinstance(t, torch.Tensor) else None)
+        found.append(where)
+    return found
+
+
 def call(fn, sample):
     return fn(sample.input, *sample.args, **sample.kwargs)
 

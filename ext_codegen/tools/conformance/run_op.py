@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .compare import compare, compare_unstable_sort, exact_same, unstable_sort
 from .fallback import code_facts, fallback_reason
-from .opinfo import call, op_supports_float64, samples, seed, state, to_float64
+from .opinfo import call, op_supports_float64, placements, samples, seed, state, to_float64
 
 #: Ops whose values are uninitialised memory: only shape and dtype are compared.
 UNDEFINED_VALUES = frozenset(
@@ -82,9 +82,16 @@ def run_op(op, dtype, limit, backend: str, device: str = "cpu") -> dict:
     def on(where, tree):
         return torch.utils._pytree.tree_map(lambda t: t.to(where) if isinstance(t, torch.Tensor) else t, tree)
 
+    placed = placements(op, dtype, limit, device) if device != "cpu" else None
+
+    def to_device(i, sample):
+        # Each tensor where OpInfo would have made it for the device, else on the device.
+        where = iter(placed[i] if placed and i < len(placed) else ())
+        return sample.transform(lambda t: t.to(next(where, device)) if isinstance(t, torch.Tensor) else t)
+
     def compile_and_run(indices, chosen=None):
         chosen = chosen or samples(op, dtype, limit)
-        used = [chosen[i] if device == "cpu" else chosen[i].transform(lambda t: on(device, t)) for i in indices]
+        used = [chosen[i] if device == "cpu" else to_device(i, chosen[i]) for i in indices]
         batch = [(s.input, s.args, s.kwargs) for s in used]
         torch._dynamo.reset()
         outs, codes = run_and_get_code(torch.compile(run_batch, dynamic=False), batch)
