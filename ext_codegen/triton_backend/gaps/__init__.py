@@ -19,13 +19,15 @@ module                 gap it closes
 :mod:`.comparisons`    comparisons keep their boolean (``int1``) type
 :mod:`.atomics`        atomics with broadcast operands; bf16 atomics
 :mod:`.reductions`     Inductor's combine functions reduced with numpy
+:mod:`.scans`          Inductor's scan combine functions over whole blocks
+:mod:`.sorting`        Inductor's bitonic ``sort_with_index`` as one numpy sort
 ``compat``             fixes that depend on the triton release
 =====================  ==========================================================
 
 :mod:`.dtypes` holds the conversions they share.  May import: torch, numpy,
 triton, :mod:`ext_codegen.compat`; never Inductor's codegen or the
 extension points (Inductor's runtime ``triton_helpers`` is read, lazily, by
-:mod:`.reductions`).
+:mod:`.reductions` and :mod:`.sorting`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ... import compat
 # language's JIT functions are real ones: import it before any are swapped.
 compat.preload_lazy_triton_modules()
 
-from . import atomics, bf16, comparisons, jit_helpers, libdevice, reductions  # noqa: E402
+from . import atomics, bf16, comparisons, jit_helpers, libdevice, reductions, scans, sorting  # noqa: E402
 
 tl = compat.triton_language()
 
@@ -55,5 +57,7 @@ def install(scope, builder) -> None:
     scope.set_attr(cls, "create_atomic_rmw", atomics.bf16_atomic_rmw(cls.create_atomic_rmw))
     compat.patch_interpreter_gaps(scope)
     scope.set_attr(tl, "reduce", reductions.reduce_with(tl.reduce))
+    scope.set_attr(tl, "associative_scan", scans.scan_with(tl.associative_scan))
+    sorting.install(scope)
     for mod, name, value in jit_helpers.language_jit_functions():
         scope.set_attr(mod, name, value)
