@@ -13,6 +13,7 @@ afterwards.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,39 @@ _kernels: dict[Any, tuple] = {}
 launch_count = 0
 #: Number of program instances the interpreter executed (after widening).
 program_count = 0
+
+#: Instruments: the one hook through which a tool wraps a launch (the
+#: debugging tools of ``ext_codegen.tools.debug`` use it; the plugin knows none
+#: of them).  Each entry is called once per launch, after the language patch,
+#: the gaps and the fast paths are installed, as
+#: ``instrument(kernel, fn, args, scope, builder)``: ``kernel`` is the kernel's
+#: ``JITFunction`` (its ``__name__``, its generated ``file_name``), ``fn`` the
+#: rewritten Python function that runs one program instance, ``args`` the
+#: launch's arguments by name (tensors as tensors, after widening), ``scope``
+#: the launch's patch scope (an attribute set through it is restored when the
+#: launch ends) and ``builder`` the interpreter's builder (``grid_dim`` is
+#: set).  It returns ``(fn, after)``: the function to call for every program
+#: instance (``fn`` itself or a wrapper of it) and ``None`` or a callable run
+#: once the last program has returned.  With the list empty a launch pays one
+#: truth test and nothing is installed.
+instruments: list = []
+
+#: The same tools asked for by the environment, around an unchanged script:
+#: when one of these variables is set at a launch, the module named here is
+#: imported by name (the plugin does not depend on it: unset, it is never
+#: imported) and its ``instruments()`` adds the instruments the variables ask
+#: for.  Unset, a launch pays three dictionary lookups.
+ENVIRONMENT = ("EXT_CODEGEN_BREAK", "EXT_CODEGEN_CHECK_BOUNDS", "EXT_CODEGEN_WATCH")
+ENVIRONMENT_TOOLS = "ext_codegen.tools.debug.environment"
+
+
+def _instruments() -> list:
+    """The instruments of this launch: :data:`instruments`, then those the environment asks for."""
+    if not any(name in os.environ for name in ENVIRONMENT):
+        return instruments
+    import importlib
+
+    return [*instruments, *importlib.import_module(ENVIRONMENT_TOOLS).instruments()]
 
 
 def _live(jit_fn):
@@ -124,10 +158,19 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
         gx, gy, gz = grid
         program_count += gx * gy * gz
         builder.set_grid_dim(gx, gy, gz)
+        after = []
+        active = _instruments()
+        if active:
+            for instrument in list(active):
+                fn, done = instrument(live, fn, args, scope, builder)
+                if done is not None:
+                    after.append(done)
         for x in range(gx):
             for y in range(gy):
                 for z in range(gz):
                     builder.set_grid_idx(x, y, z)
                     fn(**call_args)
+        for done in after:
+            done()
     finally:
         scope.restore()
