@@ -121,12 +121,17 @@ class ExtdevProperties:
     ``multi_processor_count`` sizes grids and, for max-autotune's GEMM
     templates, must reach the 68 that ``is_big_gpu`` asks of a GPU: the
     interpreter widens blocks anyway, so the number decides nothing else.
+    ``warp_size`` is ``None``, as cpu's is, so Inductor sizes configs and
+    split reductions with its default of 32, as it does for cpu: with 1 it cut
+    the 4096 rows of a column sum into pieces of 4, unrolled each piece into a
+    pointwise node, and mix-order reduction asserted that the first layer of a
+    split reduction is a reduction (``ir._find_split_reduction``).
     """
 
     type = "extdev"
     name = "extdev (host memory, Triton interpreter)"
     multi_processor_count = 68
-    warp_size = 1
+    warp_size = None
     major = None
     max_threads_per_block = 1024
 

@@ -24,8 +24,7 @@ vendor would bring upstream.
   reads ``config.<device>_backend`` for cpu, cuda and xpu and otherwise asks
   whether the device's scheduling *is a subclass of* ``TritonScheduling``;
   a delegating scheduling is not.  Without an answer, ``igamma`` reached
-  Triton's code generator and ``x.sum(0)`` of 4096x1024 failed a lowering
-  assertion.  The second run-time patch: the function is replaced by one that
+  Triton's code generator.  The second run-time patch: the function is replaced by one that
   answers yes for the device, in the three modules that hold it (``ir``, and
   ``lowering`` and ``kernel.mm``, which import it by name), and put back on
   revert.

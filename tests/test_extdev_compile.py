@@ -276,3 +276,30 @@ def test_convolution_forward_and_backward(gen, transposed):
     ref(x).relu().sum().backward()
     torch.testing.assert_close(xd.grad.cpu(), x.grad)
     torch.testing.assert_close(mod.weight.grad.cpu(), ref.weight.grad)
+
+
+def test_column_sum_split_in_two_layers(gen):
+    """x.sum(0) of 4096x1024: Inductor splits the 4096 rows, sized by the device's warp size.  With
+    warp size 1 it cut them into pieces of 4, unrolled them, and mix-order reduction's assertion failed."""
+    x = torch.randn(4096, 1024, generator=gen)
+    _, code = check(lambda t: (t.sum(0), (t * t).sum(1)), x, atol=1e-3, rtol=1e-4)
+    assert code.count("@triton.jit") >= 2
+
+
+@pytest.mark.parametrize("cls", [torch.nn.LSTM, torch.nn.GRU])
+def test_lstm_and_gru_compiled_with_backward(gen, cls):
+    """Compiled nn.LSTM/nn.GRU (Inductor decomposes the recurrence into matmuls and pointwise kernels)."""
+    torch.manual_seed(0)
+    ref = cls(4, 5, batch_first=True).double()
+    mod = cls(4, 5, batch_first=True).double().to("extdev")
+    mod.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 3, 4, generator=gen, dtype=torch.float64)
+    torch._dynamo.reset()
+    before = launch.launch_count
+    out = torch.compile(lambda t: mod(t)[0])(x.to("extdev"))
+    out.sum().backward()
+    assert launch.launch_count > before
+    ref(x)[0].sum().backward()
+    torch.testing.assert_close(out.cpu(), ref(x)[0])
+    for p, q in zip(mod.parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad.cpu(), q.grad)

@@ -458,3 +458,24 @@ def test_a_failed_build_warns_and_leaves_import_torch_working(tmp_path):
     assert out.stdout.strip() == "imported False"
     assert "the extdev device is unavailable" in out.stderr
     assert "TORCH_DEVICE_BACKEND_AUTOLOAD=0" in out.stderr
+
+
+@pytest.mark.parametrize("cls", [torch.nn.LSTM, torch.nn.GRU])
+@pytest.mark.parametrize("create_graph", [False, True], ids=["fused-backward", "differentiable-backward"])
+def test_lstm_and_gru_forward_and_backward_match_cpu(cls, create_graph):
+    """ATen runs an accelerator's RNN cells with fused CUDA-only ops; ext_codegen.extdev.rnn supplies them."""
+    torch.manual_seed(0)
+    ref = cls(4, 5, num_layers=2, batch_first=True).double()
+    mod = cls(4, 5, num_layers=2, batch_first=True).double().to(DEV)
+    mod.load_state_dict(ref.state_dict())
+    x = torch.randn(3, 6, 4, dtype=torch.float64, requires_grad=True)
+    xd = x.detach().to(DEV).requires_grad_()
+    want, got = ref(x), mod(xd)
+    for w, g in zip(torch.utils._pytree.tree_leaves(want), torch.utils._pytree.tree_leaves(got)):
+        torch.testing.assert_close(g.cpu(), w)
+    # Both the output sequence and the final state feed the loss, so every gradient input is used.
+    loss = lambda out: sum(t.pow(2).sum() for t in torch.utils._pytree.tree_leaves(out))  # noqa: E731
+    grads = torch.autograd.grad(loss(want), [x, *ref.parameters()])
+    grads_d = torch.autograd.grad(loss(got), [xd, *mod.parameters()], create_graph=create_graph)
+    for w, g in zip(grads, grads_d):
+        torch.testing.assert_close(g.cpu(), w)

@@ -25,7 +25,8 @@ _loaded = False
 def load() -> None:
     """Make ``extdev`` a torch device in this process; a second call does nothing.
 
-    Builds (first time, ~25 s) or loads the C++ half, renames PrivateUse1 to
+    Builds (first time, ~25 s) or loads the C++ half, adds the fused RNN
+    cells (:mod:`.rnn`), renames PrivateUse1 to
     ``extdev``, registers ``torch.extdev`` and adds ``Tensor.extdev()``,
     ``Tensor.is_extdev`` and friends.  Raises if PrivateUse1 already belongs to
     another backend, or :class:`~ext_codegen.extdev.build.BuildError` if the C++
@@ -41,9 +42,10 @@ def load() -> None:
         raise RuntimeError(
             f"cannot load the {NAME} device: PrivateUse1 is already the {taken!r} backend "
             f"(one PrivateUse1 backend per process)")
-    from . import build, module
+    from . import build, module, rnn
 
     build.ensure_loaded()
+    rnn.register()
     if taken != NAME:
         torch.utils.rename_privateuse1_backend(NAME)
     if not hasattr(torch, NAME):
