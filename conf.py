@@ -55,6 +55,8 @@ nitpick_ignore_regex = [
     # not in the offline inventories (docs/_inv)
     (r"py:class", r"torch\.(Event|Stream)"),
     (r"py:class", r"pathlib\.Path"),
+    (r"py:class", r"pdb\.Pdb"),
+    (r"py:class", r"numpy\.ndarray"),
 ]
 # Offline builds: each inventory is read from the repository (docs/_inv);
 # make_inventories.py there says where each comes from.

@@ -7,14 +7,14 @@ tools.  Four of them, each a context manager or function here and, where it
 fits, an environment variable read at every launch (so an unchanged script
 can be wrapped):
 
-========================  ==========================  ============================================
-tool                      environment                 module
-========================  ==========================  ============================================
-:func:`break_in`          ``EXT_CODEGEN_BREAK``       :mod:`.breakpoint`: pdb at a kernel's first line
-:func:`watch`             ``EXT_CODEGEN_WATCH``       :mod:`.watch`: a kernel's variables, per launch
-:func:`check_bounds`      ``EXT_CODEGEN_CHECK_BOUNDS``  :mod:`.bounds`: every access against its tensor
-:func:`find_wrong_kernel`  —                          :mod:`.bisect`: the first kernel whose output is wrong
-========================  ==========================  ============================================
+* :func:`~.breakpoint.break_in` (``EXT_CODEGEN_BREAK``), in :mod:`.breakpoint`:
+  pdb at a kernel's first line;
+* :func:`~.watch.watch` (``EXT_CODEGEN_WATCH``), in :mod:`.watch`: a kernel's
+  variables, per launch;
+* :func:`~.bounds.check_bounds` (``EXT_CODEGEN_CHECK_BOUNDS``), in
+  :mod:`.bounds`: every access against its tensor;
+* :func:`~.bisect.find_wrong_kernel`, in :mod:`.bisect`: the first kernel
+  whose output is wrong.
 
 :mod:`.instrument` holds what they share (installing an instrument in the
 launcher's one hook, :data:`ext_codegen.triton_backend.launch.instruments`,

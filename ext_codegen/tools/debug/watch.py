@@ -104,7 +104,7 @@ class Watch:
 def watch(pattern: str, *names: str, echo=None, device=None):
     """Record the variables ``names`` of every kernel matching ``pattern`` launched in the block.
 
-    Yields a :class:`Watch`: ``.records`` (a list of :class:`Watched`) and
+    Yields a :class:`Watch`: ``.records`` (a list of ``Watched``) and
     ``.values(name)``.  ``echo`` (a file) also prints each value as it is
     recorded.  If no kernel matched, :class:`~.instrument.NoSuchKernel` names
     the ones launched.  ``EXT_CODEGEN_WATCH=<pattern>:<name>,<name>`` prints
