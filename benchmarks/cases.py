@@ -31,6 +31,33 @@ def column_sum(x):
     return x.sum(0)
 
 
+def cumsum(x):
+    return x.cumsum(1)
+
+
+def cumprod(x):
+    return x.cumprod(1)
+
+
+def logcumsumexp(x):
+    return x.logcumsumexp(1)
+
+
+def cumsum_both(x):
+    """Scans along both axes: one over the strided (leading) axis, one over rows."""
+    return x.cumsum(0), x.cumsum(1)
+
+
+def sort_values(x):
+    return x.sort(1).values
+
+
+def ln_mlp_block(x, ln_w, ln_b, w1, b1, w2, b2):
+    """LayerNorm, then a 4x-wide GELU MLP, with the residual: a transformer block's second half."""
+    h = F.layer_norm(x, x.shape[-1:], ln_w, ln_b)
+    return x + F.gelu(h @ w1 + b1) @ w2 + b2
+
+
 def make_inputs(name: str, rows: int, cols: int, device: str, dtype=torch.float32, seed: int = 0):
     g = torch.Generator(device=device).manual_seed(seed)
     x = torch.randn(rows, cols, device=device, dtype=dtype, generator=g)
@@ -41,6 +68,9 @@ def make_inputs(name: str, rows: int, cols: int, device: str, dtype=torch.float3
         return (x, vec(), vec())
     if name == "rms_norm":
         return (x, vec())
+    if name == "ln_mlp_block":
+        w1, b1, w2, b2 = _weights(g, device, dtype, (cols, 4 * cols), (4 * cols,), (4 * cols, cols), (cols,))
+        return (x, 1 + 0.1 * vec(), 0.1 * vec(), w1, b1, w2, b2)
     return (x,)
 
 
@@ -106,6 +136,12 @@ CASES = {
     "layer_norm": layer_norm,
     "rms_norm": rms_norm,
     "column_sum": column_sum,
+    "cumsum": cumsum,
+    "cumprod": cumprod,
+    "logcumsumexp": logcumsumexp,
+    "cumsum_both": cumsum_both,
+    "sort_values": sort_values,
+    "ln_mlp_block": ln_mlp_block,
 }
 
 # Cases with their own input makers (weights beside the activations).

@@ -203,6 +203,22 @@ def template_heuristic_registry():
     return registry if hasattr(registry, "_TEMPLATE_HEURISTIC_REGISTRY") else None
 
 
+def single_config_options() -> dict[str, bool]:
+    """Inductor options under which its heuristics emit one configuration per kernel.
+
+    ``triton.autotune_pointwise`` (every release) gives pointwise kernels one
+    configuration; ``test_configs.force_filter_reduction_configs`` (the
+    deterministic mode's filter, without its other effects) does it for
+    reductions.  Only the options this release has are returned.
+    """
+    from torch._inductor import config
+
+    options = {"triton.autotune_pointwise": False}
+    if hasattr(config.test_configs, "force_filter_reduction_configs"):
+        options["test_configs.force_filter_reduction_configs"] = True
+    return options
+
+
 def torch_device_type(device) -> str:
     import torch
 

@@ -6,14 +6,40 @@ class owns a ``TritonScheduling`` and forwards every hook of
 ``BaseScheduling`` to it, so fusion, templates, scans, combo kernels and
 benchmarking behave exactly as for Inductor's own Triton backend.  A new
 backend changes one hook at a time by overriding it here.
+
+This package overrides one thing: on devices whose kernels run in Triton's
+interpreter (cpu, extdev), kernels are generated with one configuration
+each (:func:`_one_configuration`), because timing configurations there
+measures nothing the launcher does not undo.
 """
 
 from __future__ import annotations
 
+import contextlib
+
+from torch._inductor import config
 from torch._inductor.codegen.triton import TritonScheduling
 from torch._inductor.scheduler import BaseScheduling
 
 from . import compat
+from .triton_backend import TARGETS as INTERPRETED_DEVICES
+
+
+def _one_configuration(node):
+    """Inductor's options for one configuration per kernel, while a kernel for ``node`` is written.
+
+    Inductor gives most kernels several block-size configurations and, on
+    their first call, times each in turn (CachingAutotuner).  In the
+    interpreter every configuration runs the same numpy code: the launcher
+    widens the block to the whole problem (:mod:`.triton_backend.widening`),
+    so the timings only cost interpreter launches (57 of them on the first
+    call of ``(x.cumsum(0), x.cumsum(1))`` for a 100×4000 ``x``).  On other
+    devices (cuda) nothing changes.
+    """
+    device = node.get_device() if hasattr(node, "get_device") else None
+    if device is None or device.type not in INTERPRETED_DEVICES:
+        return contextlib.nullcontext()
+    return config.patch(compat.single_config_options())
 
 
 class ExtensionScheduling(BaseScheduling):
@@ -65,7 +91,8 @@ class ExtensionScheduling(BaseScheduling):
     # -- code generation ----------------------------------------------------
     def codegen_node(self, node):
         """Emit the kernel of a (fused) pointwise or reduction node."""
-        return self._triton_scheduling.codegen_node(node)
+        with _one_configuration(node):
+            return self._triton_scheduling.codegen_node(node)
 
     def codegen_template(self, template_node, epilogue_nodes, prologue_nodes, *args, **kwargs):
         """Emit a template kernel (matmul, conv, ...) with its fused prologue and epilogue."""
@@ -75,7 +102,8 @@ class ExtensionScheduling(BaseScheduling):
 
     def codegen_mix_order_reduction(self, node):
         """Emit a kernel that reduces one buffer along two different orders."""
-        return self._triton_scheduling.codegen_mix_order_reduction(node)
+        with _one_configuration(node):
+            return self._triton_scheduling.codegen_mix_order_reduction(node)
 
     def codegen_combo_kernel(self, *args, **kwargs):
         """Emit one kernel for several independent nodes (combo kernels)."""

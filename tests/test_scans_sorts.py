@@ -87,7 +87,7 @@ def test_logcumsumexp_within_rounding_of_triton_and_eager(paths, gen):
     x[4, :10] = float("-inf")
     x[5, 20] = float("inf")
     off, on, taken = _off_and_on(lambda x: x.logcumsumexp(1), x)
-    assert taken == {"tree": 1}, taken
+    assert set(taken) == {"tree"}, taken
     torch.testing.assert_close(on, off, equal_nan=True)
     torch.testing.assert_close(on.double(), x.double().logcumsumexp(1), equal_nan=True, atol=1e-5, rtol=1e-5)
 

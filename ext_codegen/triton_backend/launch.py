@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .. import compat
-from . import fastpath, gaps
+from . import fastpath, gaps, replay
 from .gaps.dtypes import to_numpy
 from .gaps.jit_helpers import interpretable
 from .language import patch_language
@@ -128,6 +128,13 @@ def _scalar_argument(value, signature_type: str | None):
     return tl.tensor(interp.TensorHandle(data, ty), ty)
 
 
+def _switches(debug: bool, sanitize_overflow: bool) -> tuple:
+    """Everything outside a launch's arguments that changes which builder calls its body makes."""
+    from .gaps import scans, sorting
+
+    return (debug, sanitize_overflow, fastpath.ENABLED, scans.ENABLED, sorting.ENABLED)
+
+
 def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: dict[str, str] | None = None,
            debug: bool = False, sanitize_overflow: bool = False) -> None:
     """Run ``jit_fn`` over ``grid`` with ``args`` (all parameters, by name).
@@ -143,7 +150,16 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
     launch_count += 1
     ifn, fn, constexprs, live = _prepare(jit_fn)
     grid, args = widen_x_block(live, grid, args)
-    scope = patch_language()
+    call_args = {
+        name: value if name in constexprs else _scalar_argument(value, (signature or {}).get(name))
+        for name, value in args.items()
+    }
+    active = _instruments()
+    recorded = None
+    if not active and replay.ENABLED:
+        recorded = replay.lookup(live, call_args, constexprs, grid, _switches(debug, sanitize_overflow))
+    # A replay that calls only builder methods needs none of the language's patches.
+    scope = interp._LangPatchScope() if recorded is not None and recorded.builder_only else patch_language()
     try:
         builder = interp.interpreter_builder
         if (debug, sanitize_overflow) != (builder.options.debug, builder.options.sanitize_overflow):
@@ -151,25 +167,27 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
             scope.set_attr(builder, "options", options)
         gaps.install(scope, builder)
         fastpath.install(scope, builder, args)
-        call_args = {
-            name: value if name in constexprs else _scalar_argument(value, (signature or {}).get(name))
-            for name, value in args.items()
-        }
         gx, gy, gz = grid
         program_count += gx * gy * gz
         builder.set_grid_dim(gx, gy, gz)
         after = []
-        active = _instruments()
         if active:
             for instrument in list(active):
                 fn, done = instrument(live, fn, args, scope, builder)
                 if done is not None:
                     after.append(done)
-        for x in range(gx):
-            for y in range(gy):
-                for z in range(gz):
-                    builder.set_grid_idx(x, y, z)
-                    fn(**call_args)
+
+        def body(set_grid_idx):
+            for x in range(gx):
+                for y in range(gy):
+                    for z in range(gz):
+                        set_grid_idx(x, y, z)
+                        fn(**call_args)
+
+        if recorded is None:
+            body(builder.set_grid_idx)
+        else:
+            recorded.run(body, builder, scope, [v for v in args.values() if isinstance(v, torch.Tensor)])
         for done in after:
             done()
     finally:
