@@ -63,7 +63,7 @@ _MAX_TRACES = 4096
 
 
 class Abandon(Exception):
-    """Something in the launch escaped the record; the trace is not kept."""
+    """Something in the launch escaped the record: the launch goes on, its trace is not kept."""
 
 
 class _Slot:
@@ -125,6 +125,8 @@ class Recorder:
         # launch with the key (``other.handle if other else None`` in tl.load).
         self.static = set(scalars)
         self.depth = 0
+        #: Why the record was abandoned (``None`` while it holds).
+        self.abandoned: str | None = None
 
     def encode(self, value):
         if isinstance(value, interp.TensorHandle):
@@ -161,10 +163,18 @@ class Recorder:
         return slot
 
     def call(self, where: str, name: str, fn, args, kwargs):
-        """Run ``fn`` and record it, unless it was called from inside another recorded call."""
-        if self.depth:
+        """Run ``fn`` and record it, unless it was called from inside another recorded call.
+
+        Once the record is abandoned the launch goes on unrecorded: the body
+        must run to its end exactly once, whatever happened to its record.
+        """
+        if self.depth or self.abandoned:
             return fn(*args, **kwargs)
-        encoded = (self.encode(args), {k: self.encode(v) for k, v in kwargs.items()})
+        try:
+            encoded = (self.encode(args), {k: self.encode(v) for k, v in kwargs.items()})
+        except Abandon as reason:
+            self.abandoned = str(reason)
+            return fn(*args, **kwargs)
         self.depth += 1
         try:
             result = fn(*args, **kwargs)
@@ -178,8 +188,8 @@ class Recorder:
 
     def decide(self, handle) -> None:
         """A Python decision on ``handle``'s value: allowed on scalar arguments only."""
-        if not self.depth and self.slots.get(id(handle)) not in self.static:
-            raise Abandon("a Python decision on a block's value")
+        if not self.depth and not self.abandoned and self.slots.get(id(handle)) not in self.static:
+            self.abandoned = "a Python decision on a block's value"
 
 
 def _refs(encoded) -> list[int]:
@@ -253,12 +263,12 @@ def record(builder, handles: list, scalars: set[int], body) -> "Trace | _Abandon
     scope.set_attr(interp.TensorHandle, "__bool__", lambda self: (recorder.decide(self), handle_bool(self))[1])
     try:
         body(lambda x, y, z: recorder.call("grid", "set_grid_idx", builder.set_grid_idx, (x, y, z), {}))
-    except Abandon as reason:
-        stats["abandoned"] += 1
-        last_abandoned = str(reason)
-        return _Abandoned(str(reason))
     finally:
         scope.restore()
+    if recorder.abandoned:
+        stats["abandoned"] += 1
+        last_abandoned = recorder.abandoned
+        return _Abandoned(recorder.abandoned)
     stats["recorded"] += 1
     return recorder.trace
 
