@@ -66,7 +66,28 @@ def test_replays_match_the_body_and_eager(checked, name):
 
 
 def _since(before):
-    return {k: v - before[k] for k, v in replay.stats.items()}
+    return {k: v - before[k] for k, v in replay.stats.items() if k != "without_language"}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_replays_without_the_language_patch_are_bit_for_bit(ext_cpu, name):
+    """Unchecked replays skip the language patch where no combine function is called: same bits."""
+    fn, make = CASES[name]
+    args = make()
+    compiled = torch.compile(fn)
+    replay.ENABLED = False
+    try:
+        plain = compiled(*args)
+    finally:
+        replay.ENABLED = True
+    replay.reset()
+    compiled(*args)
+    before = dict(replay.stats)
+    again = compiled(*args)
+    assert replay.stats["replayed"] > before["replayed"]
+    if name not in ("cummax",):  # a selecting scan calls its combine function: the language stays patched
+        assert replay.stats["without_language"] > before["without_language"], name
+    assert_identical(plain, again)
 
 
 def test_dynamic_shapes_keep_one_trace_per_size(checked):

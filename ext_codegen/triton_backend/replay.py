@@ -54,8 +54,9 @@ ENABLED = True
 #: (slow; ``EXT_CODEGEN_REPLAY_CHECK=1`` turns it on, the tests do).
 CHECK = os.environ.get("EXT_CODEGEN_REPLAY_CHECK") == "1"
 
-#: Replayed and recorded launches, and records abandoned (with the reason of the last).
-stats = {"replayed": 0, "recorded": 0, "abandoned": 0}
+#: Replayed and recorded launches, records abandoned (with the reason of the
+#: last) and replays that needed no patch of ``triton.language``.
+stats = {"replayed": 0, "recorded": 0, "abandoned": 0, "without_language": 0}
 last_abandoned: str | None = None
 
 _traces: dict[Any, "Trace | _Abandoned"] = {}
@@ -109,7 +110,9 @@ class Trace:
         self.inputs = inputs
         self.size = len(inputs)
         self.compiled: list[tuple] | None = None
-        self.builder_only = False
+        #: Whether replaying it needs ``triton.language`` patched: an operation
+        #: above the builder calls a combine function, or the bitonic sort runs.
+        self.needs_language = False
 
 
 class Recorder:
@@ -182,6 +185,8 @@ class Recorder:
             self.depth -= 1
         outputs = self.outputs(result)
         self.trace.ops.append((where, name, encoded[0], encoded[1], outputs))
+        if where != "builder" and where != "grid" and _needs_language(where, name, args, kwargs):
+            self.trace.needs_language = True
         if outputs is not None and all(s in self.static for s in _refs(encoded)):
             self.static.update(_out_slots(outputs))
         return result
@@ -240,8 +245,39 @@ def _above_builder():
             ("core", tl.core, "associative_scan"), ("helpers", interpretable(triton_helpers), "sort_with_index")]
 
 
-def _owner(where: str):
-    return {"tl": tl, "core": tl.core}.get(where)
+def _target(where: str, name: str):
+    """What a recorded operation above the builder calls on replay, with or without the language patch.
+
+    ``tl.reduce`` and ``tl.associative_scan`` are the package's (set by
+    :func:`.gaps.install` for every launch), ``tl.core``'s are the
+    interpreter's own reductions and scans, called directly, and the sort is
+    the helper the interpreted ``triton_helpers`` module holds for the launch.
+    """
+    from .gaps import reductions, scans
+
+    if where == "helpers":
+        return getattr(_above_builder()[-1][1], name)
+    if where == "tl":
+        return reductions.reduce if name == "reduce" else scans.associative_scan
+    if name == "reduce":
+        return lambda input, axis, combine_fn, keep_dims=False, **_: interp.ReduceOps(
+            axis, combine_fn, keep_dims).apply(input)
+    return lambda input, axis, combine_fn, reverse=False, **_: interp.ScanOps(axis, combine_fn, reverse).apply(input)
+
+
+def _needs_language(where: str, name: str, args, kwargs) -> bool:
+    """Whether replaying this operation above the builder calls Python over ``tl`` blocks."""
+    from .gaps import reductions, scans, sorting
+
+    if where == "helpers":
+        return not sorting.ENABLED
+    combine_fn = args[2] if len(args) > 2 else kwargs.get("combine_fn")
+    if name == "reduce":
+        return reductions.needs_language(combine_fn) if where == "tl" else not any(
+            combine_fn is f for f in reductions._numpy_in_triton())
+    if where == "tl":
+        return scans.needs_language(combine_fn)
+    return True  # the interpreter's own scan computes sums and products only when told so by its combine function
 
 
 def record(builder, handles: list, scalars: set[int], body) -> "Trace | _Abandoned":
@@ -329,14 +365,10 @@ def replay(trace: Trace, builder, handles: list) -> None:
     """Call the trace's builder methods again on ``handles`` (the new launch's arguments)."""
     slots: list = [None] * trace.size
     slots[:len(handles)] = handles
-    owners = {"builder": builder, "grid": builder, "tl": tl, "core": tl.core}
     if trace.compiled is None:
         trace.compiled = _compile(trace)
     for where, name, args, kwargs, out, flat in trace.compiled:
-        owner = owners.get(where)
-        if owner is None:
-            owner = owners[where] = _above_builder()[-1][1]
-        target = getattr(owner, name)
+        target = getattr(builder, name) if where == "builder" or where == "grid" else _target(where, name)
         if flat is not None:
             result = target(*[a if i is None else slots[i] for i, a in flat])
         else:
@@ -371,16 +403,15 @@ class Launch:
     def __init__(self, key, handles: list, scalars: set, name: str) -> None:
         self.key, self.handles, self.scalars, self.name = key, handles, scalars, name
         self.trace = _traces.get(key)
-        #: Whether the launch needs no patch of ``triton.language`` (a replay of builder calls only).
-        self.builder_only = isinstance(self.trace, Trace) and self.trace.builder_only and not CHECK
+        #: Whether the launch needs no patch of ``triton.language``: a replay of
+        #: builder calls and of operations computed with numpy alone.
+        self.builder_only = isinstance(self.trace, Trace) and not self.trace.needs_language and not CHECK
 
     def run(self, body, builder, scope, tensors: list) -> None:
         trace = self.trace
         if trace is None:
             before = [m.clone() for m in _memory(tensors)] if CHECK else None
             trace = record(builder, self.handles, self.scalars, body)
-            if isinstance(trace, Trace):
-                trace.builder_only = all(op[0] in ("builder", "grid") for op in trace.ops)
             if len(_traces) >= _MAX_TRACES:
                 _traces.clear()
             _traces[self.key] = trace
@@ -391,6 +422,7 @@ class Launch:
             body(builder.set_grid_idx)
             return
         stats["replayed"] += 1
+        stats["without_language"] += self.builder_only
         if not CHECK:
             replay(trace, builder, self.handles)
             return

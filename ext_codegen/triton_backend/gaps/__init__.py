@@ -56,8 +56,8 @@ def install(scope, builder) -> None:
         scope.set_attr(cls, name, atomics.dense_operands(getattr(cls, name)))
     scope.set_attr(cls, "create_atomic_rmw", atomics.bf16_atomic_rmw(cls.create_atomic_rmw))
     compat.patch_interpreter_gaps(scope)
-    scope.set_attr(tl, "reduce", reductions.reduce_with(tl.reduce))
-    scope.set_attr(tl, "associative_scan", scans.scan_with(tl.associative_scan))
+    scope.set_attr(tl, "reduce", reductions.reduce)
+    scope.set_attr(tl, "associative_scan", scans.associative_scan)
     sorting.install(scope)
     for mod, name, value in jit_helpers.language_jit_functions():
         scope.set_attr(mod, name, value)

@@ -5,7 +5,7 @@ any other combine function runs element by element in Python (about 0.1 s
 per 1024 elements).  Inductor reduces through its own helpers
 (``triton_helpers.max2`` combines with ``maximum``, argmax with
 ``maximum_with_index``, var/mean with ``welford_combine``), so
-:func:`reduce_with` replaces ``tl.reduce`` by one that recognises those
+:func:`reduce` replaces ``tl.reduce`` by one that recognises those
 combine functions and computes them with numpy, with the helpers' semantics
 (NaN propagates, ties go to the smallest index).  Any other combine function
 takes Triton's own path.
@@ -19,6 +19,7 @@ from ... import compat
 from .jit_helpers import interpretable
 
 interp = compat.triton_interpreter()
+tl = compat.triton_language()
 
 
 def _nan_max(x, axis):
@@ -69,26 +70,43 @@ def _fast_reductions():
 _FAST = None
 
 
-def reduce_with(fallback):
-    """``tl.reduce`` that computes Inductor's known combine functions with numpy."""
+def _fast_table():
+    global _FAST
+    if _FAST is None:
+        _FAST = _fast_reductions()
+    return _FAST
 
-    def reduce(input, axis, combine_fn, keep_dims=False, **kwargs):
-        global _FAST
-        if _FAST is None:
-            _FAST = _fast_reductions()
-        impl = _FAST.get(id(combine_fn))
-        if impl is None or axis is None:
-            return fallback(input, axis, combine_fn, keep_dims=keep_dims, **kwargs)
-        tensors = input if isinstance(input, tuple) else (input,)
-        axis = int(axis)
-        results = impl(*(t.handle.data for t in tensors), axis)
-        helper = interp.ReduceOps(axis, combine_fn, keep_dims)
-        out = []
-        for data, t in zip(results, tensors):
-            data = np.asarray(data)
-            if keep_dims:
-                data = np.expand_dims(data, axis)
-            out.append(helper.to_tensor(data, t.dtype))
-        return tuple(out) if isinstance(input, tuple) else out[0]
 
-    return reduce
+def _numpy_in_triton():
+    """The language's own combine functions, which Triton's interpreter reduces with numpy."""
+    std = tl.standard
+    names = ("_argmin_combine_tie_break_left", "_argmin_combine_tie_break_fast", "_argmax_combine_tie_break_left",
+             "_argmax_combine_tie_break_fast", "_elementwise_max", "_elementwise_min", "_sum_combine")
+    return [getattr(std, n) for n in names if hasattr(std, n)]
+
+
+def needs_language(combine_fn) -> bool:
+    """Whether reducing with ``combine_fn`` calls it (Python over ``tl`` blocks) rather than numpy."""
+    return id(combine_fn) not in _fast_table() and not any(combine_fn is f for f in _numpy_in_triton())
+
+
+def reduce(input, axis, combine_fn, keep_dims=False, **kwargs):
+    """``tl.reduce`` that computes Inductor's known combine functions with numpy.
+
+    Any other combine function goes to the interpreter's own reduction (what
+    ``tl.reduce`` is inside a launch), called directly.
+    """
+    impl = _fast_table().get(id(combine_fn))
+    if impl is None or axis is None:
+        return interp.ReduceOps(axis, combine_fn, keep_dims).apply(input)
+    tensors = input if isinstance(input, tuple) else (input,)
+    axis = int(axis)
+    results = impl(*(t.handle.data for t in tensors), axis)
+    helper = interp.ReduceOps(axis, combine_fn, keep_dims)
+    out = []
+    for data, t in zip(results, tensors):
+        data = np.asarray(data)
+        if keep_dims:
+            data = np.expand_dims(data, axis)
+        out.append(helper.to_tensor(data, t.dtype))
+    return tuple(out) if isinstance(input, tuple) else out[0]

@@ -71,13 +71,13 @@ def install(scope) -> None:
 
 def sort_with_index(x, idxs, rnumel, dim=None, stable=False, descending=False):
     """Sort ``x`` along its last axis carrying ``idxs``: the helper's result, computed by numpy."""
-    x, idxs = tl.broadcast(x, idxs)
-    ndim = len(x.shape)
+    # numpy alone (no ``tl`` call): a replayed launch runs it without the language patch
+    values, indices = (np.ascontiguousarray(a) for a in np.broadcast_arrays(x.handle.data, idxs.handle.data))
+    ndim = values.ndim
     dim = ndim - 1 if dim is None else int(getattr(dim, "value", dim))
     if dim != ndim - 1:
         raise ValueError("sort_with_index sorts along the last dimension only")
     limit = None if rnumel is None else _scalar(rnumel)
-    values, indices = x.handle.data, idxs.handle.data
     order = _numpy_sort(values, indices, limit, bool(getattr(descending, "value", descending)))
     return (_block(np.take_along_axis(values, order, axis=-1), x.dtype),
             _block(np.take_along_axis(indices, order, axis=-1), idxs.dtype))
