@@ -132,7 +132,7 @@ def _switches(debug: bool, sanitize_overflow: bool) -> tuple:
     """Everything outside a launch's arguments that changes which builder calls its body makes."""
     from .gaps import scans, sorting
 
-    return (debug, sanitize_overflow, fastpath.ENABLED, scans.ENABLED, sorting.ENABLED)
+    return (debug, sanitize_overflow, fastpath.ENABLED, scans.ENABLED, scans.TRANSLATE, sorting.ENABLED)
 
 
 def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: dict[str, str] | None = None,

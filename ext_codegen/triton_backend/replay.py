@@ -276,7 +276,7 @@ def _needs_language(where: str, name: str, args, kwargs) -> bool:
         return reductions.needs_language(combine_fn) if where == "tl" else not any(
             combine_fn is f for f in reductions._numpy_in_triton())
     if where == "tl":
-        return scans.needs_language(combine_fn)
+        return scans.needs_language(combine_fn, args[0] if args else kwargs.get("input"))
     return True  # the interpreter's own scan computes sums and products only when told so by its combine function
 
 

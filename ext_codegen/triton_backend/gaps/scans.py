@@ -28,6 +28,10 @@ picks one of three ways to compute it:
     instead of the fold's.
 ``None``
     Anything else takes Triton's own path, unchanged.
+
+The rounds of ``tree`` call the combine function's numpy translation
+(:mod:`.combine`) where there is one, and the combine function itself
+otherwise; both perform the same operations on the same dtypes.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import textwrap
 import numpy as np
 
 from ... import compat
+from . import combine
 
 tl = compat.triton_language()
 interp = compat.triton_interpreter()
@@ -110,7 +115,10 @@ _LOGIC = (ast.BitAnd, ast.BitOr, ast.BitXor)
 
 def classify(combine_fn) -> str | None:
     """``"cumsum"``, ``"cumprod"``, ``"tree"`` or ``None`` (Triton's own path) for a combine function."""
-    node = _body(getattr(combine_fn, "fn", combine_fn))
+    return _classify(_body(getattr(combine_fn, "fn", combine_fn)))
+
+
+def _classify(node) -> str | None:
     if node is None:
         return None
     op = _is_accumulate(node)
@@ -135,6 +143,21 @@ def _block(data: np.ndarray, dtype):
     """A ``tl.tensor`` over ``data`` (a numpy array) of element type ``dtype``."""
     return tl.core.tensor(interp.TensorHandle(np.ascontiguousarray(data), dtype.scalar),
                           tl.block_type(dtype.scalar, list(data.shape)))
+
+
+def _rounds(arrays: list[np.ndarray], axis: int, combine) -> list[np.ndarray]:
+    """:func:`_tree` with the combine function translated to numpy (:mod:`.combine`): no ``tl`` call at all."""
+    n = arrays[0].shape[axis]
+    acc = list(arrays)
+    position = np.arange(n).reshape([n if d == axis else 1 for d in range(acc[0].ndim)])
+    step = 1
+    with np.errstate(all="ignore"):  # the interpreter's own arithmetic warns about nothing either
+        while step < n:
+            out = combine(*(np.roll(a, step, axis=axis) for a in acc), *acc)
+            keep = position < step
+            acc = [np.where(keep, a, o).astype(a.dtype, copy=False) for a, o in zip(acc, out)]
+            step *= 2
+    return acc
 
 
 def _tree(arrays: list[np.ndarray], dtypes, axis: int, combine) -> list[np.ndarray]:
@@ -163,21 +186,44 @@ _KINDS: dict[int, tuple[object, str | None]] = {}
 
 #: Set to ``False`` to send every scan down Triton's own path (the tests compare the two).
 ENABLED = True
+#: Set to ``False`` to call the combine function in every round instead of its numpy translation.
+TRANSLATE = True
 
 #: How many scans took each way, by kind (the tests and the benchmark read it).
-stats = {"cumsum": 0, "cumprod": 0, "tree": 0, "triton": 0}
+stats = {"cumsum": 0, "cumprod": 0, "tree": 0, "translated": 0, "triton": 0}
+
+
+def _entry(combine_fn):
+    entry = _KINDS.get(id(combine_fn))
+    if entry is None:
+        node = _body(getattr(combine_fn, "fn", combine_fn))
+        entry = _KINDS[id(combine_fn)] = (combine_fn, _classify(node), node, {})  # keeps the id alive
+    return entry
 
 
 def _kind(combine_fn) -> str | None:
-    entry = _KINDS.get(id(combine_fn))
-    if entry is None:
-        entry = _KINDS[id(combine_fn)] = (combine_fn, classify(combine_fn))  # keeps the id alive
-    return entry[1] if ENABLED else None
+    return _entry(combine_fn)[1] if ENABLED else None
 
 
-def needs_language(combine_fn) -> bool:
-    """Whether scanning with ``combine_fn`` calls it (Python over ``tl`` blocks) rather than numpy alone."""
-    return _kind(combine_fn) not in ("cumsum", "cumprod")
+def _numpy_combine(combine_fn, arrays: list[np.ndarray]):
+    """The combine function translated to numpy for these dtypes, or ``None`` (cached per dtypes)."""
+    _, kind, node, translated = _entry(combine_fn)
+    dtypes = tuple(a.dtype for a in arrays)
+    if dtypes not in translated:
+        sample = [np.zeros(2, dtype=d) for d in dtypes]
+        translated[dtypes] = combine.translate(node, sample) if kind == "tree" else None
+    return translated[dtypes] if TRANSLATE else None
+
+
+def needs_language(combine_fn, input=None) -> bool:
+    """Whether scanning ``input`` with ``combine_fn`` calls it (Python over ``tl`` blocks) rather than numpy alone."""
+    kind = _kind(combine_fn)
+    if kind in ("cumsum", "cumprod"):
+        return False
+    if kind == "tree" and input is not None:
+        tensors = input.values if isinstance(input, tl.core.tuple) else input if isinstance(input, tuple) else (input,)
+        return _numpy_combine(combine_fn, [t.handle.data for t in tensors]) is None
+    return True
 
 
 def associative_scan(input, axis, combine_fn, reverse=False, **kwargs):
@@ -201,7 +247,12 @@ def associative_scan(input, axis, combine_fn, reverse=False, **kwargs):
     elif kind == "cumprod":
         results = [np.cumprod(arrays[0], axis=axis, dtype=arrays[0].dtype)]
     else:
-        results = _tree(arrays, [t.dtype for t in tensors], axis, combine_fn.fn)
+        translated = _numpy_combine(combine_fn, arrays)
+        if translated is not None:
+            stats["translated"] += 1
+            results = _rounds(arrays, axis, translated)
+        else:
+            results = _tree(arrays, [t.dtype for t in tensors], axis, combine_fn.fn)
     if reverse:
         results = [np.flip(r, axis) for r in results]
     out = tuple(_block(r.astype(a.dtype, copy=False), t.dtype) for r, a, t in zip(results, arrays, tensors))
