@@ -479,3 +479,27 @@ def test_lstm_and_gru_forward_and_backward_match_cpu(cls, create_graph):
     grads_d = torch.autograd.grad(loss(got), [xd, *mod.parameters()], create_graph=create_graph)
     for w, g in zip(grads, grads_d):
         torch.testing.assert_close(g.cpu(), w)
+
+
+def test_sparse_tensors_and_their_ops_match_cpu():
+    """COO and CSR tensors on the device: made, copied, computed (the sparse fallback), written in place."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 5, dtype=torch.float64) * (torch.rand(4, 5) < 0.4)
+    m = torch.randn(5, 3, dtype=torch.float64)
+    coo = x.to(DEV).to_sparse()
+    assert (coo.device, coo.layout) == (torch.device(DEV, 0), torch.sparse_coo)
+    assert coo._values().device == coo.device
+    torch.testing.assert_close(coo.cpu().to_dense(), x)
+    torch.testing.assert_close((coo + coo).to_dense().cpu(), 2 * x)
+    coo.mul_(3.0)  # the fallback puts the cpu result back into the device's tensor
+    assert coo.device == torch.device(DEV, 0)
+    torch.testing.assert_close(coo.to_dense().cpu(), 3 * x)
+    csr = x.to_sparse_csr().to(DEV)
+    assert (csr.device, csr.layout, csr.crow_indices().device) == (coo.device, torch.sparse_csr, coo.device)
+    torch.testing.assert_close(torch.sparse.mm(csr, m.to(DEV)).cpu(), x @ m)
+    a, b = torch.randn(4, 2, dtype=torch.float64), torch.randn(2, 5, dtype=torch.float64)
+    got = torch.sparse.sampled_addmm(csr, a.to(DEV), b.to(DEV))
+    assert got.device == coo.device
+    torch.testing.assert_close(got.to_dense().cpu(), torch.sparse.sampled_addmm(x.to_sparse_csr(), a, b).to_dense())
+    with pytest.raises(RuntimeError, match="same device"):
+        coo + x.to_sparse()

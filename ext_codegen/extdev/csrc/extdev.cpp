@@ -9,8 +9,24 @@
 #include <ATen/EmptyTensor.h>
 #include <ATen/detail/PrivateUse1HooksInterface.h>
 #include <ATen/native/CPUFallback.h>
+#include <ATen/SparseCsrTensorUtils.h>
 #include <ATen/native/Resize.h>
+#include <ATen/native/SparseTensorUtils.h>
+#include <ATen/ops/_coalesced_native.h>
+#include <ATen/ops/_indices_native.h>
+#include <ATen/ops/_nnz_native.h>
 #include <ATen/ops/_reshape_alias_native.h>
+#include <ATen/ops/_sparse_coo_tensor_with_dims_and_tensors_native.h>
+#include <ATen/ops/_sparse_coo_tensor_with_dims_native.h>
+#include <ATen/ops/_values_native.h>
+#include <ATen/ops/col_indices_native.h>
+#include <ATen/ops/crow_indices_native.h>
+#include <ATen/ops/dense_dim_native.h>
+#include <ATen/ops/empty_native.h>
+#include <ATen/ops/indices_native.h>
+#include <ATen/ops/is_coalesced_native.h>
+#include <ATen/ops/sparse_dim_native.h>
+#include <ATen/ops/values_native.h>
 #include <ATen/ops/as_strided_native.h>
 #include <ATen/ops/convolution.h>
 #include <ATen/ops/convolution_backward.h>
@@ -25,6 +41,7 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 
@@ -262,6 +279,106 @@ TORCH_LIBRARY_IMPL(_, PrivateUse1, m) {
   m.fallback(torch::CppFunction::makeFromBoxedFunction<&fallback>());
 }
 // LITERALINCLUDE END: FALLBACK
+
+// Sparse tensors have dispatch keys of their own (SparseCOO and SparseCsr for
+// this device).  A sparse tensor is dense tensors (indices, values) and sizes;
+// ATen's kernels that make one and read its parts are the same for every
+// device, so they serve this one too.  With them, copying a sparse tensor to
+// and from the cpu works, and sparse_fallback below runs every other sparse op.
+TORCH_LIBRARY_IMPL(aten, SparsePrivateUse1, m) {
+  m.impl("empty.memory_format", at::native::empty_sparse_symint);
+  m.impl("_sparse_coo_tensor_with_dims", at::native::new_with_dims_sparse);
+  m.impl("_sparse_coo_tensor_with_dims_and_tensors", at::native::new_with_dims_and_tensor_sparse_symint);
+  m.impl("_indices", at::native::_indices_sparse);
+  m.impl("_values", at::native::_values_sparse);
+  m.impl("indices", at::native::indices_sparse);
+  m.impl("values", at::native::values_sparse);
+  m.impl("_nnz", at::native::_nnz_sparse);
+  m.impl("sparse_dim", at::native::sparse_dim_sparse);
+  m.impl("dense_dim", at::native::dense_dim_sparse);
+  m.impl("is_coalesced", at::native::is_coalesced_sparse);
+  m.impl("_coalesced_", at::native::_coalesced_sparse_);
+}
+
+TORCH_LIBRARY_IMPL(aten, SparseCsrPrivateUse1, m) {
+  m.impl("empty.memory_format", at::native::empty_sparse_compressed_symint);
+  m.impl("crow_indices", at::native::crow_indices_sparse_csr);
+  m.impl("col_indices", at::native::col_indices_sparse_csr);
+  m.impl("values", at::native::values_sparse_csr);
+  m.impl("_nnz", at::native::_nnz_sparse_csr);
+  m.impl("sparse_dim", at::native::sparse_dim_sparse_csr);
+  m.impl("dense_dim", at::native::dense_dim_sparse_csr);
+}
+
+// The parts of the cpu sparse tensor `src` put into the device's `dst`, without
+// dispatching: a sparse copy_ would come back to sparse_fallback.
+void set_sparse(const at::Tensor& dst, const at::Tensor& src) {
+  auto device = dst.device();
+  if (src.layout() == at::kSparse) {
+    auto* impl = at::sparse::get_sparse_impl(dst);
+    impl->raw_resize_(src.sparse_dim(), src.dense_dim(), src.sizes());
+    impl->set_indices_and_values_unsafe(src._indices().to(device), src._values().to(device));
+    impl->set_coalesced(src.is_coalesced());
+  } else {
+    auto [compressed, plain] = at::sparse_csr::getCompressedPlainIndices(src);
+    at::sparse_csr::get_sparse_csr_impl(dst)->set_member_tensors(
+        compressed.to(device), plain.to(device), src.values().to(device), src.sizes());
+  }
+}
+
+// LITERALINCLUDE START: SPARSE
+// cpu_fallback runs dense CPU kernels only.  Sparse ops get copies of their
+// arguments on the cpu, are dispatched as usual, and their results are copied
+// back, as are the arguments they write into (in-place ops, out=).
+void sparse_fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
+  const auto& schema = op.schema();
+  SameDevice check{c10::toString(schema.operator_name())};
+  std::vector<std::pair<at::Tensor, at::Tensor>> written;  // (the argument, its cpu copy)
+  const size_t n = schema.arguments().size(), first = stack->size() - n;
+  for (size_t i = 0; i < n; ++i) {
+    auto& arg = (*stack)[first + i];
+    const auto* alias = schema.arguments()[i].alias_info();
+    if (arg.isTensor() && arg.toTensor().defined()) {
+      const auto t = arg.toTensor();
+      check(t);
+      arg = t.cpu();
+      if (alias && alias->isWrite()) written.emplace_back(t, arg.toTensor());
+    } else if (arg.isTensorList()) {
+      auto list = arg.toTensorVector();
+      for (auto& t : list) check(t), t = t.cpu();
+      arg = list;
+    }
+  }
+  // With no tensor to move (a factory op), dispatching again would come back here.
+  TORCH_CHECK_NOT_IMPLEMENTED(check.first, check.op, " has no sparse ", c10::get_privateuse1_backend(), " kernel");
+  op.callBoxed(stack);
+  for (auto& [arg, copy] : written) {
+    if (arg.layout() == at::kStrided) at::_copy_from_and_resize(copy, arg);
+    else set_sparse(arg, copy);
+  }
+  for (size_t i = stack->size() - schema.returns().size(); i < stack->size(); ++i) {
+    auto& ret = (*stack)[i];
+    if (!ret.isTensor() || !ret.toTensor().defined()) continue;
+    auto same = std::find_if(written.begin(), written.end(), [&](auto& w) { return w.second.is_same(ret.toTensor()); });
+    ret = same != written.end() ? same->first : ret.toTensor().to(*check.first);
+  }
+}
+// LITERALINCLUDE END: SPARSE
+
+// addmm is structured: for a key without a kernel of its own, ATen's generic
+// kernel makes the result with mat1's layout, sparse, where the CPU kernel
+// makes it dense.  The fallback runs the CPU kernel.
+TORCH_LIBRARY_IMPL(aten, SparseCsrPrivateUse1, m) {
+  m.impl("addmm", torch::CppFunction::makeFromBoxedFunction<&sparse_fallback>());
+}
+
+TORCH_LIBRARY_IMPL(_, SparsePrivateUse1, m) {
+  m.fallback(torch::CppFunction::makeFromBoxedFunction<&sparse_fallback>());
+}
+
+TORCH_LIBRARY_IMPL(_, SparseCsrPrivateUse1, m) {
+  m.fallback(torch::CppFunction::makeFromBoxedFunction<&sparse_fallback>());
+}
 
 // What the Python device module asks of the C++ half: torch.ops.extdev.*
 TORCH_LIBRARY(extdev, m) {
