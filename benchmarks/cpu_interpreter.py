@@ -113,7 +113,7 @@ def run_case(name, rows, cols, repeat):
     without fast paths interleaved.  ``eager_ms`` is the second phase's, the one
     ``ext_over_eager`` divides by; ``*_ms`` are best rounds, ``*_median_ms`` medians."""
     import ext_codegen
-    from ext_codegen.triton_backend import fastpath, launch
+    from ext_codegen.triton_backend import fastpath, launch, replay
 
     fn, inputs = CASES[name], make_inputs(name, rows, cols, "cpu")
     torch._dynamo.reset()
@@ -122,7 +122,11 @@ def run_case(name, rows, cols, repeat):
     first = _rounds({"eager": (fn, None), "stock": (stock, None)}, inputs, repeat)
     with ext_codegen.registered("cpu"):
         ext = torch.compile(fn)
+        launches = launch.launch_count
+        started = time.perf_counter()
         _check(ext(*inputs), fn, inputs)
+        first_call_s = time.perf_counter() - started
+        first_launches = launch.launch_count - launches
 
         def ext_plain(*args):
             fastpath.ENABLED = False
@@ -131,11 +135,19 @@ def run_case(name, rows, cols, repeat):
             finally:
                 fastpath.ENABLED = True
 
+        def ext_no_replay(*args):
+            replay.ENABLED = False
+            try:
+                return ext(*args)
+            finally:
+                replay.ENABLED = True
+
         _check(ext_plain(*inputs), fn, inputs)
         launches, programs = launch.launch_count, launch.program_count
         ext(*inputs)
         launches, programs = launch.launch_count - launches, launch.program_count - programs
-        columns = {"eager": (fn, None), "eager_1thread": (fn, 1), "ext": (ext, None), "ext_plain": (ext_plain, None)}
+        columns = {"eager": (fn, None), "eager_1thread": (fn, 1), "ext": (ext, None),
+                   "ext_no_replay": (ext_no_replay, None), "ext_plain": (ext_plain, None)}
         extdev_error = None
         if _extdev_ready():
             # the same kernels on extdev copies of the inputs, interleaved with the cpu rounds
@@ -161,6 +173,9 @@ def run_case(name, rows, cols, repeat):
         row["ext_extdev_error"] = extdev_error
     row["target"] = TARGETS.get(name, DEFAULT_TARGET)
     row["launches_per_call"] = launches
+    # the first call compiles; launches beyond one call's are autotuning's, run in the interpreter
+    row["first_call_s"] = first_call_s
+    row["compile_launches"] = max(0, first_launches - launches)
     row["programs_per_call"] = programs
     return row
 
@@ -297,7 +312,8 @@ def main(argv=None):
         rows[name] = run_case(name, r, c, args.repeat)
         row = rows[name]
         print(f"{name:18s} eager {row['eager_ms']:8.2f} ms  stock {row['stock_ms']:8.2f} ms  "
-              f"ext {row['ext_ms']:9.2f} ms ({row['ext_plain_ms']:9.2f} without fast paths)  "
+              f"ext {row['ext_ms']:9.2f} ms ({row['ext_no_replay_ms']:9.2f} without replay, "
+              f"{row['ext_plain_ms']:9.2f} without fast paths)  first {row['first_call_s']:6.2f} s  "
               f"ext/eager {row['ext_over_eager']:6.1f}x"
               + (f"  extdev {row['ext_extdev_ms']:9.2f} ms" if "ext_extdev_ms" in row else ""), flush=True)
     costs = cost_model(args.repeat)
@@ -334,6 +350,12 @@ _LABELS = {
     "layer_norm": "`layer_norm(x, w, b)`",
     "rms_norm": "RMSNorm",
     "column_sum": "`x.sum(0)` (non-contiguous)",
+    "cumsum": "`x.cumsum(1)`",
+    "cumprod": "`x.cumprod(1)`",
+    "logcumsumexp": "`x.logcumsumexp(1)`",
+    "cumsum_both": "`(x.cumsum(0), x.cumsum(1))`",
+    "sort_values": "`x.sort(1).values`",
+    "ln_mlp_block": "LayerNorm + GELU MLP block",
 }
 
 
@@ -352,9 +374,9 @@ def render_markdown(result: dict) -> str:
         "<!-- results -->",
         "",
         "| case | shape | eager (ms) | eager, 1 thread (ms) | stock Inductor, C++ (ms) "
-        "| ext, interpreted (ms) | ext without fast paths (ms) | ext on extdev (ms) | extdev / cpu "
-        "| ext / eager | target | programs per call |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| ext, interpreted (ms) | ext without replay (ms) | ext without fast paths (ms) | ext on extdev (ms) "
+        "| extdev / cpu | ext / eager | target | programs per call | first call (s) | launches while compiling |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, row in result["cases"].items():
         ratio, target = row["ext_over_eager"], row.get("target", TARGETS.get(name, DEFAULT_TARGET))
@@ -362,8 +384,11 @@ def render_markdown(result: dict) -> str:
         shape = "×".join(str(s) for s in row["shape"]) if row["shape"][0] != 1 else str(row["shape"][1])
         cells = [_LABELS.get(name, name), shape] + [
             _ms(row[key]) if key in row else "–"
-            for key in ("eager_ms", "eager_1thread_ms", "stock_ms", "ext_ms", "ext_plain_ms", "ext_extdev_ms")
-        ] + [f"{row['extdev_over_cpu']:.2f}" if "extdev_over_cpu" in row else "–", f"{ratio:,.1f}×", f"≤ {target}× ({verdict})", str(row["programs_per_call"])]
+            for key in ("eager_ms", "eager_1thread_ms", "stock_ms", "ext_ms", "ext_no_replay_ms", "ext_plain_ms",
+                        "ext_extdev_ms")
+        ] + [f"{row['extdev_over_cpu']:.2f}" if "extdev_over_cpu" in row else "–", f"{ratio:,.1f}×",
+             f"≤ {target}× ({verdict})", str(row["programs_per_call"]),
+             f"{row['first_call_s']:.2f}" if "first_call_s" in row else "–", str(row.get("compile_launches", "–"))]
         lines.append("| " + " | ".join(cells) + " |")
     load = result.get("load_average")
     load_note = f" The load average was {load[0]:.1f} before and {load[3]:.1f} after." if load else ""
@@ -415,7 +440,8 @@ def render_plot(result: dict, path: str) -> None:
 
     names = list(result["cases"])
     columns = [("eager_ms", "eager"), ("eager_1thread_ms", "eager, 1 thread"), ("stock_ms", "stock Inductor (C++)"),
-               ("ext_ms", "ext, interpreted"), ("ext_plain_ms", "ext without fast paths"),
+               ("ext_ms", "ext, interpreted"), ("ext_no_replay_ms", "ext without replay"),
+               ("ext_plain_ms", "ext without fast paths"),
                ("ext_extdev_ms", "ext on extdev")]
     columns = [c for c in columns if all(c[0] in result["cases"][n] for n in names)]
     fig, ax = plt.subplots(figsize=(9.5, 4.6), dpi=110)

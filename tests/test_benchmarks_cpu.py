@@ -28,9 +28,12 @@ def tiny(tmp_path_factory):
 def test_tiny_run_records_every_column(tiny):
     assert list(tiny["cases"]) == ["pointwise_chain"]
     for row in tiny["cases"].values():
-        for key in ("eager_ms", "eager_1thread_ms", "stock_ms", "ext_ms", "ext_plain_ms", "ext_over_eager",
-                    "programs_per_call", "eager_median_ms", "ext_median_ms"):
+        for key in ("eager_ms", "eager_1thread_ms", "stock_ms", "ext_ms", "ext_no_replay_ms", "ext_plain_ms",
+                    "ext_over_eager", "programs_per_call", "eager_median_ms", "ext_median_ms", "first_call_s",
+                    "compile_launches"):
             assert key in row, key
+        # one configuration per kernel on cpu: the first call launches nothing to autotune
+        assert row["compile_launches"] == 0
         assert row["programs_per_call"] >= 1 and row["launches_per_call"] >= 1
         assert row["ext_over_eager"] == pytest.approx(row["ext_ms"] / min(row["eager_ms"], row["eager_1thread_ms"]))
         if bench._extdev_ready():  # the extdev column, where the device is loaded
