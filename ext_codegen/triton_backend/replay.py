@@ -37,12 +37,10 @@ with it).
 from __future__ import annotations
 
 import os
-import types
 from typing import Any
 
-import numpy as np
-
 from .. import compat
+from .recording import Trace, _Abandoned, _above_builder, _Block, _Slot, _Tuple, record
 
 tl = compat.triton_language()
 interp = compat.triton_interpreter()
@@ -61,188 +59,6 @@ last_abandoned: str | None = None
 
 _traces: dict[Any, "Trace | _Abandoned"] = {}
 _MAX_TRACES = 4096
-
-
-class Abandon(Exception):
-    """Something in the launch escaped the record: the launch goes on, its trace is not kept."""
-
-
-class _Slot:
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-
-class _Tuple:
-    """A ``tl.tuple`` of encoded values."""
-
-    __slots__ = ("values",)
-
-    def __init__(self, values: list) -> None:
-        self.values = values
-
-
-class _Block:
-    """A ``tl.tensor`` argument of an operation above the builder: its handle's slot and its type."""
-
-    __slots__ = ("index", "type")
-
-    def __init__(self, index: int, type_) -> None:
-        self.index, self.type = index, type_
-
-
-_PLAIN = (type(None), bool, int, float, str, complex, tl.dtype, tl.constexpr, type, np.dtype,
-          types.FunctionType, types.BuiltinFunctionType, interp.InterpretedFunction)
-
-
-def _is_enum(value) -> bool:
-    """Triton's C++ enums (cache modifiers, eviction policies, rounding modes): plain values."""
-    cls = type(value)
-    return hasattr(cls, "__members__") and (cls.__module__ or "").startswith(("triton", "enum"))
-
-
-class Trace:
-    """The builder calls of one launch: ``(where, name, args, kwargs, outputs)`` each."""
-
-    def __init__(self, inputs: list[int]) -> None:
-        self.ops: list[tuple] = []
-        self.inputs = inputs
-        self.size = len(inputs)
-        self.compiled: list[tuple] | None = None
-        #: Whether replaying it needs ``triton.language`` patched: an operation
-        #: above the builder calls a combine function, or the bitonic sort runs.
-        self.needs_language = False
-
-
-class Recorder:
-    """Builds a :class:`Trace` while the kernel's body runs."""
-
-    def __init__(self, handles: list, scalars: set[int]) -> None:
-        self.trace = Trace(list(range(len(handles))))
-        self.slots = {id(h): i for i, h in enumerate(handles)}
-        self.keep = list(handles)  # ids stay unique while recording
-        # Slots whose value the key decides: scalar arguments, and what recorded
-        # calls compute from them and from plain values alone (constants,
-        # program ids); a Python decision on one of them is the same on every
-        # launch with the key (``other.handle if other else None`` in tl.load).
-        self.static = set(scalars)
-        self.depth = 0
-        #: Why the record was abandoned (``None`` while it holds).
-        self.abandoned: str | None = None
-
-    def encode(self, value):
-        if isinstance(value, interp.TensorHandle):
-            slot = self.slots.get(id(value))
-            if slot is None:
-                raise Abandon("a block made outside the builder")
-            return _Slot(slot)
-        if isinstance(value, tl.core.tensor):
-            return _Block(self.encode(value.handle).index, value.type)
-        if isinstance(value, tl.core.tuple):
-            return _Tuple([self.encode(v) for v in value.values])
-        if type(value) in (list, tuple):
-            return type(value)(self.encode(v) for v in value)
-        if isinstance(value, _PLAIN) or isinstance(value, np.generic) or _is_enum(value):
-            return value
-        raise Abandon(f"an argument of type {type(value).__name__}")
-
-    def outputs(self, result):
-        if isinstance(result, interp.TensorHandle):
-            return self._new(result)
-        if isinstance(result, tl.core.tensor):
-            return self._new(result.handle)
-        if isinstance(result, tl.core.tuple):
-            result = result.values
-        if isinstance(result, (list, tuple)) and any(isinstance(r, (interp.TensorHandle, tl.core.tensor)) for r in result):
-            return tuple(self.outputs(r) for r in result)
-        return None
-
-    def _new(self, handle) -> int:
-        slot = self.trace.size
-        self.trace.size += 1
-        self.slots[id(handle)] = slot
-        self.keep.append(handle)
-        return slot
-
-    def call(self, where: str, name: str, fn, args, kwargs):
-        """Run ``fn`` and record it, unless it was called from inside another recorded call.
-
-        Once the record is abandoned the launch goes on unrecorded: the body
-        must run to its end exactly once, whatever happened to its record.
-        """
-        if self.depth or self.abandoned:
-            return fn(*args, **kwargs)
-        try:
-            encoded = (self.encode(args), {k: self.encode(v) for k, v in kwargs.items()})
-        except Abandon as reason:
-            self.abandoned = str(reason)
-            return fn(*args, **kwargs)
-        self.depth += 1
-        try:
-            result = fn(*args, **kwargs)
-        finally:
-            self.depth -= 1
-        outputs = self.outputs(result)
-        self.trace.ops.append((where, name, encoded[0], encoded[1], outputs))
-        if where != "builder" and where != "grid" and _needs_language(where, name, args, kwargs):
-            self.trace.needs_language = True
-        if outputs is not None and all(s in self.static for s in _refs(encoded)):
-            self.static.update(_out_slots(outputs))
-        return result
-
-    def decide(self, handle) -> None:
-        """A Python decision on ``handle``'s value: allowed on scalar arguments only."""
-        if not self.depth and not self.abandoned and self.slots.get(id(handle)) not in self.static:
-            self.abandoned = "a Python decision on a block's value"
-
-
-def _refs(encoded) -> list[int]:
-    """The slots an encoded argument refers to (plain values refer to none)."""
-    if isinstance(encoded, (_Slot, _Block)):
-        return [encoded.index]
-    if isinstance(encoded, _Tuple):
-        return [i for v in encoded.values for i in _refs(v)]
-    if isinstance(encoded, dict):
-        return [i for v in encoded.values() for i in _refs(v)]
-    if type(encoded) in (list, tuple):
-        return [i for v in encoded for i in _refs(v)]
-    return []
-
-
-def _out_slots(outputs) -> list[int]:
-    """The slots a call's outputs went to (a slot number, or a tuple of them and ``None``)."""
-    if isinstance(outputs, int):
-        return [outputs]
-    return [i for o in outputs or () for i in _out_slots(o)]
-
-
-class _RecordingBuilder:
-    """Stands in for the builder in Triton's semantic layer while recording."""
-
-    def __init__(self, builder, recorder: Recorder) -> None:
-        self._builder, self._recorder = builder, recorder
-
-    def __getattr__(self, name):
-        member = getattr(self._builder, name)
-        if not callable(member):
-            return member
-        recorder = self._recorder
-
-        def recorded(*args, **kwargs):
-            return recorder.call("builder", name, member, args, kwargs)
-
-        return recorded
-
-
-# Operations computed above the builder: (module, attribute) pairs, recorded as one call each.
-def _above_builder():
-    from torch._inductor.runtime import triton_helpers
-
-    from .gaps.jit_helpers import interpretable
-
-    return [("tl", tl, "reduce"), ("core", tl.core, "reduce"), ("tl", tl, "associative_scan"),
-            ("core", tl.core, "associative_scan"), ("helpers", interpretable(triton_helpers), "sort_with_index")]
 
 
 def _target(where: str, name: str):
@@ -265,55 +81,13 @@ def _target(where: str, name: str):
     return lambda input, axis, combine_fn, reverse=False, **_: interp.ScanOps(axis, combine_fn, reverse).apply(input)
 
 
-def _needs_language(where: str, name: str, args, kwargs) -> bool:
-    """Whether replaying this operation above the builder calls Python over ``tl`` blocks."""
-    from .gaps import reductions, scans, sorting
-
-    if where == "helpers":
-        return not sorting.ENABLED
-    combine_fn = args[2] if len(args) > 2 else kwargs.get("combine_fn")
-    if name == "reduce":
-        return reductions.needs_language(combine_fn) if where == "tl" else not any(
-            combine_fn is f for f in reductions._numpy_in_triton())
-    if where == "tl":
-        return scans.needs_language(combine_fn, args[0] if args else kwargs.get("input"))
-    return True  # the interpreter's own scan computes sums and products only when told so by its combine function
-
-
-def record(builder, handles: list, scalars: set[int], body) -> "Trace | _Abandoned":
-    """Run ``body`` (the kernel over the grid) and return its trace, or ``None`` if abandoned."""
+def _count(trace) -> None:
     global last_abandoned
-    recorder = Recorder(handles, scalars)
-    # the recording's own patches, undone as soon as the body has run
-    scope = interp._LangPatchScope()
-    scope.set_attr(interp.interpreter_semantic, "builder", _RecordingBuilder(builder, recorder))
-    for where, owner, name in _above_builder():
-        member = getattr(owner, name, None)
-        if member is None or not callable(member):
-            continue
-        scope.set_attr(owner, name, lambda *a, _m=member, _w=where, _n=name, **k: recorder.call(_w, _n, _m, a, k))
-    for cls, name in ((tl.core.tensor, "__bool__"), (tl.core.tensor, "__index__")):
-        original = getattr(cls, name)
-        scope.set_attr(cls, name, lambda self, _o=original: (recorder.decide(self.handle), _o(self))[1])
-    handle_bool = interp.TensorHandle.__bool__
-    scope.set_attr(interp.TensorHandle, "__bool__", lambda self: (recorder.decide(self), handle_bool(self))[1])
-    try:
-        body(lambda x, y, z: recorder.call("grid", "set_grid_idx", builder.set_grid_idx, (x, y, z), {}))
-    finally:
-        scope.restore()
-    if recorder.abandoned:
+    if isinstance(trace, _Abandoned):
         stats["abandoned"] += 1
-        last_abandoned = recorder.abandoned
-        return _Abandoned(recorder.abandoned)
-    stats["recorded"] += 1
-    return recorder.trace
-
-
-class _Abandoned:
-    """A key whose record was abandoned: the body runs, and a later record is not tried."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+        last_abandoned = trace.reason
+    else:
+        stats["recorded"] += 1
 
 
 def _decode(value, slots):
@@ -412,6 +186,7 @@ class Launch:
         if trace is None:
             before = [m.clone() for m in _memory(tensors)] if CHECK else None
             trace = record(builder, self.handles, self.scalars, body)
+            _count(trace)
             if len(_traces) >= _MAX_TRACES:
                 _traces.clear()
             _traces[self.key] = trace
