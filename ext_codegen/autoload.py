@@ -6,8 +6,15 @@ PyTorch loads every entry point of the ``torch.backends`` group at the end of
 (:func:`ext_codegen.extdev.load`) and registers the four extension points for
 it (``ext_codegen.register("extdev")``), so that any Python process of the
 environment, Inductor's autotune subprocess included, knows the device and
-compiles for it.  The cost is Dynamo's and Inductor's imports, paid at
-``import torch`` instead of at the first ``torch.compile``.
+compiles for it.
+
+The eager device is loaded at once (0.15 s); the compiler's registration
+needs Dynamo and Inductor, whose imports took 2.6 of the 4.2 s that
+``import torch`` took with an eager registration (1.5 s without autoload).
+So it waits until the process imports them: ``torch.compile`` (or anything
+else) importing ``torch._dynamo`` or ``torch._inductor`` runs it as soon as
+neither is half-imported any more, before Dynamo can trace a frame.  A
+process that never compiles never pays for it.
 
 With autoloading off, the same happens on an explicit
 ``ext_codegen.register("extdev")``.  A device that cannot be built warns
@@ -31,9 +38,14 @@ loading (it calls :func:`register_deferred` last).
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import sys
 
 _deferred: list[str] = []
+
+#: The packages the registration imports; it runs once both are imported (or one is and the other is not half-imported).
+COMPILER_PACKAGES = ("torch._dynamo", "torch._inductor")
 
 
 def extdev() -> None:
@@ -46,6 +58,16 @@ def extdev() -> None:
 
     if not device._autoload():
         return
+    if any(name in sys.modules for name in COMPILER_PACKAGES):
+        _register_when_ready()
+    else:
+        sys.meta_path.insert(0, _AfterImport(COMPILER_PACKAGES, _register_when_ready))
+
+
+def _register_when_ready(finished: str | None = None) -> None:
+    """Register unless one of the compiler packages (other than ``finished``, just executed) is half-imported."""
+    if any(_initializing(sys.modules.get(name)) for name in COMPILER_PACKAGES if name != finished):
+        return  # the package still importing runs this again when it has finished
     if _package_half_imported():
         _deferred.append("extdev")
         return
@@ -53,6 +75,42 @@ def extdev() -> None:
 
     if not is_registered("extdev"):
         register("extdev")
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls ``then(name)`` after each of ``names`` has been imported; finds and loads nothing itself.
+
+    Python asks every finder on ``sys.meta_path`` for a module's spec; for
+    one of ``names`` this one gets the spec from the standard path finder
+    and wraps its loader's ``exec_module``, then leaves ``sys.meta_path``
+    once all of them have been seen.
+    """
+
+    def __init__(self, names, then) -> None:
+        self.names, self.then = set(names), then
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in self.names:
+            return None
+        self.names.discard(fullname)
+        if not self.names:
+            sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        exec_module, then = spec.loader.exec_module, self.then
+
+        def exec_then_call(module) -> None:
+            exec_module(module)
+            then(fullname)  # the module still counts as importing until this returns
+
+        spec.loader.exec_module = exec_then_call
+        return spec
+
+
+def _initializing(module) -> bool:
+    # importlib marks a module's spec while the module's code runs
+    return getattr(getattr(module, "__spec__", None), "_initializing", False)
 
 
 def register_deferred() -> None:
@@ -67,6 +125,5 @@ def register_deferred() -> None:
 
 def _package_half_imported() -> bool:
     # importlib marks a module's spec while the module's code runs
-    return any(getattr(getattr(module, "__spec__", None), "_initializing", False)
-               for name, module in list(sys.modules.items())
+    return any(_initializing(module) for name, module in list(sys.modules.items())
                if name.startswith(__package__ + ".") and name != __name__)

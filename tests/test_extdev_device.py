@@ -503,3 +503,22 @@ def test_sparse_tensors_and_their_ops_match_cpu():
     torch.testing.assert_close(got.to_dense().cpu(), torch.sparse.sampled_addmm(x.to_sparse_csr(), a, b).to_dense())
     with pytest.raises(RuntimeError, match="same device"):
         coo + x.to_sparse()
+
+
+@pytest.mark.parametrize("first", ["torch", "torch._inductor.config", "torch._dynamo.device_interface", "ext_codegen"])
+def test_the_compiler_is_registered_once_dynamo_and_inductor_are_imported(first):
+    """import torch loads the device at once and registers the compiler only when the compiler's packages arrive."""
+    out = run_python(f"""
+        import sys
+        import {first}
+        import torch
+        print("torch._dynamo" in sys.modules and "torch._inductor" in sys.modules)
+        y = torch.compile(lambda x: x * 2 + 1)(torch.ones(3, device="extdev:1"))
+        import ext_codegen
+        from ext_codegen.triton_backend import launch
+        print(ext_codegen.is_registered("extdev"), y.device, y.cpu().tolist(), launch.launch_count)
+    """)
+    assert out.returncode == 0, out.stderr
+    imported, compiled = out.stdout.strip().splitlines()
+    assert imported == str(first.startswith("torch._"))  # the package imports Inductor only on first use
+    assert compiled == "True extdev:1 [3.0, 3.0, 3.0] 1"

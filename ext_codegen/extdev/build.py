@@ -11,8 +11,8 @@ torch or another Python gets a fresh build and an unchanged one is only
 Measured on the 2-core development machine (g++ 12, torch 2.13.0+cpu, ninja
 1.13): a cold build takes 23-28 s on an idle machine (39 s while other jobs
 shared the cores); a warm load (``torch.ops.load_library`` of the cached
-``.so``) takes about 0.01 s, so ``import torch`` with the autoload costs no
-measurable time over ``import torch`` without it (3.0 s either way).
+``.so``) takes about 0.01 s: the device adds no measurable time to ``import
+torch`` (what the autoload costs is :mod:`ext_codegen.autoload`'s to say).
 
 The cache lives in ``$EXT_CODEGEN_CACHE`` if set, else
 ``$XDG_CACHE_HOME/ext_codegen`` (``~/.cache/ext_codegen``), one folder per
