@@ -15,7 +15,7 @@ them.  Gate order is PyTorch's: input, forget, cell, output for LSTM; reset,
 update, new for GRU.  With ``create_graph=True`` autograd uses its
 differentiable formulas instead, made of ordinary ops.
 
-Registered by :func:`register`, which :func:`ext_codegen.extdev.load` calls.
+Registered by ``register()``, which :func:`ext_codegen.extdev.load` calls.
 Imports torch only.
 """
 
