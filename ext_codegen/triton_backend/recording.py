@@ -1,7 +1,7 @@
 """Recording a launch for :mod:`.replay`: the builder calls the front end makes, and when to give up.
 
 While the kernel's body runs, the semantic layer's builder is a stand-in
-(:class:`_RecordingBuilder`) that forwards every call to the interpreter's
+(``_RecordingBuilder``) that forwards every call to the interpreter's
 builder and appends it to a :class:`Trace`: the method's name, its arguments
 (blocks by their slot in the trace, everything else as it was) and the slots
 of the blocks it returns.  The operations the interpreter computes above the
@@ -221,7 +221,7 @@ def _needs_language(where: str, name: str, args, kwargs) -> bool:
     return True  # the interpreter's own scan computes sums and products only when told so by its combine function
 
 
-def record(builder, handles: list, scalars: set[int], body) -> "Trace | _Abandoned":
+def record(builder, handles: list, scalars: set[int], body) -> "Trace | Abandoned":
     """Run ``body`` (the kernel over the grid) and return its trace, or ``None`` if abandoned."""
     recorder = Recorder(handles, scalars)
     # the recording's own patches, undone as soon as the body has run
@@ -242,11 +242,11 @@ def record(builder, handles: list, scalars: set[int], body) -> "Trace | _Abandon
     finally:
         scope.restore()
     if recorder.abandoned:
-        return _Abandoned(recorder.abandoned)
+        return Abandoned(recorder.abandoned)
     return recorder.trace
 
 
-class _Abandoned:
+class Abandoned:
     """A key whose record was abandoned: the body runs, and a later record is not tried."""
 
     def __init__(self, reason: str) -> None:

@@ -40,7 +40,7 @@ import os
 from typing import Any
 
 from .. import compat
-from .recording import Trace, _Abandoned, _above_builder, _Block, _Slot, _Tuple, record
+from .recording import Trace, Abandoned, _above_builder, _Block, _Slot, _Tuple, record
 
 tl = compat.triton_language()
 interp = compat.triton_interpreter()
@@ -57,7 +57,7 @@ CHECK = os.environ.get("EXT_CODEGEN_REPLAY_CHECK") == "1"
 stats = {"replayed": 0, "recorded": 0, "abandoned": 0, "without_language": 0}
 last_abandoned: str | None = None
 
-_traces: dict[Any, "Trace | _Abandoned"] = {}
+_traces: dict[Any, "Trace | Abandoned"] = {}
 _MAX_TRACES = 4096
 
 
@@ -83,7 +83,7 @@ def _target(where: str, name: str):
 
 def _count(trace) -> None:
     global last_abandoned
-    if isinstance(trace, _Abandoned):
+    if isinstance(trace, Abandoned):
         stats["abandoned"] += 1
         last_abandoned = trace.reason
     else:
@@ -193,7 +193,7 @@ class Launch:
             if CHECK and isinstance(trace, Trace):
                 _compare(self.name, tensors, before, lambda: replay(trace, builder, self.handles), "its recording")
             return
-        if isinstance(trace, _Abandoned):
+        if isinstance(trace, Abandoned):
             body(builder.set_grid_idx)
             return
         stats["replayed"] += 1
