@@ -146,16 +146,22 @@ def _block(data: np.ndarray, dtype):
 
 
 def _rounds(arrays: list[np.ndarray], axis: int, combine) -> list[np.ndarray]:
-    """:func:`_tree` with the combine function translated to numpy (:mod:`.combine`): no ``tl`` call at all."""
+    """:func:`_tree` with the combine function translated to numpy (:mod:`.combine`): no ``tl`` call at all.
+
+    numpy has no power-of-two rule, so each round combines only the
+    positions that have a partner: ``[step:]`` with ``[:-step]``.
+    """
     n = arrays[0].shape[axis]
-    acc = list(arrays)
-    position = np.arange(n).reshape([n if d == axis else 1 for d in range(acc[0].ndim)])
+    acc = [np.array(a, copy=True) for a in arrays]
+    later = [slice(None)] * acc[0].ndim
+    earlier = list(later)
     step = 1
     with np.errstate(all="ignore"):  # the interpreter's own arithmetic warns about nothing either
         while step < n:
-            out = combine(*(np.roll(a, step, axis=axis) for a in acc), *acc)
-            keep = position < step
-            acc = [np.where(keep, a, o).astype(a.dtype, copy=False) for a, o in zip(acc, out)]
+            later[axis], earlier[axis] = slice(step, n), slice(0, n - step)
+            out = combine(*(a[tuple(earlier)] for a in acc), *(a[tuple(later)] for a in acc))
+            for a, o in zip(acc, out):
+                a[tuple(later)] = o
             step *= 2
     return acc
 
