@@ -118,25 +118,29 @@ class DeviceInterface(CpuInterface):
 class ExtdevProperties:
     """What Inductor reads of a device's properties (``DeviceProperties.create``), for ``extdev``.
 
-    ``multi_processor_count`` sizes grids and, for max-autotune's GEMM
-    templates, must reach the 68 that ``is_big_gpu`` asks of a GPU: the
-    interpreter widens blocks anyway, so the number decides nothing else.
-    ``warp_size`` is ``None``, as cpu's is, so Inductor sizes configs and
-    split reductions with its default of 32, as it does for cpu: with 1 it cut
-    the 4096 rows of a column sum into pieces of 4, unrolled each piece into a
-    pointwise node, and mix-order reduction asserted that the first layer of a
-    split reduction is a reduction (``ir._find_split_reduction``).
+    The device is the host, so it answers what cpu answers, and Inductor
+    plans its kernels as it does cpu's.  ``multi_processor_count`` is the
+    host's processor count, as for cpu: Inductor splits a reduction with
+    fewer outputs than 64 per processor, and the 68 that max-autotune's
+    ``is_big_gpu`` asks of a GPU made it split a 4096x1024 column sum in two
+    kernels that ran 1.7x slower than cpu's one (:mod:`ext_codegen.hardcoded`
+    answers ``is_big_gpu`` instead).  ``warp_size`` is ``None``, as cpu's,
+    so Inductor takes its default of 32 to size configs and split
+    reductions: with 1 it cut the 4096 rows of that column sum into pieces of
+    4, unrolled each piece into a pointwise node, and mix-order reduction
+    asserted that the first layer of a split reduction is a reduction
+    (``ir._find_split_reduction``).
     """
 
     type = "extdev"
     name = "extdev (host memory, Triton interpreter)"
-    multi_processor_count = 68
     warp_size = None
     major = None
     max_threads_per_block = 1024
 
     def __init__(self, index: int) -> None:
         self.index = index
+        self.multi_processor_count = CpuInterface.Worker.get_device_properties().multi_processor_count
 
     def __repr__(self) -> str:
         return f"ExtdevProperties(index={self.index}, multi_processor_count={self.multi_processor_count})"

@@ -28,12 +28,18 @@ vendor would bring upstream.
   answers yes for the device, in the three modules that hold it (``ir``, and
   ``lowering`` and ``kernel.mm``, which import it by name), and put back on
   revert.
+* **is_big_gpu** (pytorch#189138): max-autotune offers a GPU its Triton GEMM
+  templates only if ``utils.is_big_gpu`` finds at least 68 SMs in its
+  properties; the device answers the host's processor count, as cpu does
+  (:class:`ext_codegen.device_interface.ExtdevProperties`, which says why).
+  A run-time patch: the function answers yes for the device, and is put back
+  on revert.
 * **two-step variance** (pytorch#189137): ``lowering.use_two_step_variance``
   gives only ``device.type == "cpu"`` the cpu threshold (the two-step sum for
   up to 1024 elements); every other device gets the Welford reduction, whose
   persistent Triton form costs three more block operations an element in the
   interpreter: a compiled 4096x1024 ``layer_norm`` ran about 12 % slower on
-  extdev than on cpu.  The third run-time patch: the function answers for
+  extdev than on cpu.  A run-time patch: the function answers for
   the device as for cpu, and is put back on revert.
 * **autotune child** (pytorch#189137): Inductor's autotune subprocess is a bare
   interpreter that must know the device to unpickle a job; the
@@ -56,7 +62,7 @@ def apply(device: str) -> None:
         raise RuntimeError(f"the changes for {device!r} are already applied")
     undo: list[Callable[[], None]] = []
     try:
-        for change in (_benchmarker, _template_heuristics, _gpu_types, _is_triton, _two_step_variance):
+        for change in (_benchmarker, _template_heuristics, _gpu_types, _big_gpu, _is_triton, _two_step_variance):
             undo.append(change(device))
     except BaseException:
         for step in reversed(undo):
@@ -115,6 +121,25 @@ def _gpu_types(device: str) -> Callable[[], None]:
 
     def undo() -> None:
         utils.GPU_TYPES.remove(device)
+
+    return undo
+
+
+def _big_gpu(device: str) -> Callable[[], None]:
+    import torch
+    from torch._inductor import utils
+
+    original = utils.is_big_gpu
+
+    def is_big_gpu(index_or_device=0) -> bool:
+        if isinstance(index_or_device, torch.device) and index_or_device.type == device:
+            return True  # a GEMM template's configs fit the interpreter whatever the processor count
+        return original(index_or_device)
+
+    utils.is_big_gpu = is_big_gpu
+
+    def undo() -> None:
+        utils.is_big_gpu = original
 
     return undo
 

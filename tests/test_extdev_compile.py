@@ -278,10 +278,19 @@ def test_convolution_forward_and_backward(gen, transposed):
     torch.testing.assert_close(mod.weight.grad.cpu(), ref.weight.grad)
 
 
-def test_column_sum_split_in_two_layers(gen):
-    """x.sum(0) of 4096x1024: Inductor splits the 4096 rows, sized by the device's warp size.  With
-    warp size 1 it cut them into pieces of 4, unrolled them, and mix-order reduction's assertion failed."""
+def test_column_sums_split_as_on_cpu(gen):
+    """The device answers cpu's properties, so Inductor splits the same reductions: x.sum(0) of
+    4096x1024 stays one kernel; 64 columns of 16384 rows are split in two layers, sized by the warp size.
+    With 68 processors and a warp size of 1 the 4096 rows were cut in pieces of 4, unrolled, and
+    mix-order reduction's assertion failed."""
+    from torch._inductor.runtime.hints import DeviceProperties
+
+    ours, cpus = DeviceProperties.create(torch.device("extdev", 0)), DeviceProperties.create(torch.device("cpu"))
+    assert (ours.multi_processor_count, ours.warp_size) == (cpus.multi_processor_count, cpus.warp_size)
     x = torch.randn(4096, 1024, generator=gen)
+    _, code = check(lambda t: t.sum(0), x, atol=1e-3, rtol=1e-4)
+    assert code.count("@triton.jit") == 1
+    x = torch.randn(16384, 64, generator=gen)
     _, code = check(lambda t: (t.sum(0), (t * t).sum(1)), x, atol=1e-3, rtol=1e-4)
     assert code.count("@triton.jit") >= 2
 
