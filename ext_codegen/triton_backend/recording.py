@@ -74,6 +74,12 @@ class Trace:
         #: Whether replaying it needs ``triton.language`` patched: an operation
         #: above the builder calls a combine function, or the bitonic sort runs.
         self.needs_language = False
+        #: Builder calls computed from static values alone (constants, program
+        #: ids, constexprs, scalar arguments: the key fixes them all), by index,
+        #: and the blocks they made, by slot: a replay starts from those blocks
+        #: instead of calling again (index arithmetic and masks, mostly).
+        self.memoized: set[int] = set()
+        self.memo: dict[int, object] = {}
 
 
 class Recorder:
@@ -149,7 +155,12 @@ class Recorder:
         if where != "builder" and where != "grid" and _needs_language(where, name, args, kwargs):
             self.trace.needs_language = True
         if outputs is not None and all(s in self.static for s in _refs(encoded)):
-            self.static.update(_out_slots(outputs))
+            made = _out_slots(outputs)
+            self.static.update(made)
+            if where == "builder":
+                # the same blocks on every launch with this key: kept, not recomputed
+                self.trace.memoized.add(len(self.trace.ops) - 1)
+                self.trace.memo.update({slot: self.keep[slot] for slot in made})
         return result
 
     def decide(self, handle) -> None:

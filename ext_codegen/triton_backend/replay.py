@@ -126,8 +126,8 @@ def _plain_args(args) -> bool:
 def _compile(trace: Trace) -> list[tuple]:
     """The ops to replay: type queries dropped, flat argument lists marked for the quick path."""
     ops = []
-    for where, name, args, kwargs, out in trace.ops:
-        if _is_pure_type_query(where, name, out):
+    for index, (where, name, args, kwargs, out) in enumerate(trace.ops):
+        if _is_pure_type_query(where, name, out) or index in trace.memoized:
             continue
         flat = not kwargs and _plain_args(args)
         slots = [(a.index if isinstance(a, _Slot) else None, a) for a in args] if flat else None
@@ -137,10 +137,11 @@ def _compile(trace: Trace) -> list[tuple]:
 
 def replay(trace: Trace, builder, handles: list) -> None:
     """Call the trace's builder methods again on ``handles`` (the new launch's arguments)."""
-    slots: list = [None] * trace.size
-    slots[:len(handles)] = handles
     if trace.compiled is None:
         trace.compiled = _compile(trace)
+        trace.start = [trace.memo.get(i) for i in range(trace.size)]
+    slots = list(trace.start)
+    slots[:len(handles)] = handles
     for where, name, args, kwargs, out, flat in trace.compiled:
         target = getattr(builder, name) if where == "builder" or where == "grid" else _target(where, name)
         if flat is not None:
