@@ -124,7 +124,8 @@ def run_case(name, rows, cols, repeat):
         ext = torch.compile(fn)
         launches = launch.launch_count
         started = time.perf_counter()
-        _check(ext(*inputs), fn, inputs)
+        with torch._inductor.config.patch(force_disable_caches=True):  # a real compilation, autotuning included
+            _check(ext(*inputs), fn, inputs)
         first_call_s = time.perf_counter() - started
         first_launches = launch.launch_count - launches
 
@@ -211,14 +212,16 @@ def cost_model(repeat: int) -> dict:
     elements (Triton's dispatch, the per-launch patches, one kernel body);
     ``program_ms``: one more program instance of it (the fixed cost of running
     a kernel body); ``op_us``: one more ``v + 1.0`` on a
-    16-element block (Triton's semantic layer, per operation); ``add_ns``: one
+    16-element block (Triton's semantic layer, per operation); these three
+    with replay off, and again as ``*_replayed_*`` for launches that replay
+    their recorded builder calls (:mod:`ext_codegen.triton_backend.replay`); ``add_ns``: one
     more ``v + 1.0`` per element of a 2^20 block (numpy's work);
     ``copy_ns_triton`` and ``copy_ns_fast``: a load and a store per element of
     a 2^20 block, by Triton's own load/store and by this package's fast paths.
     """
     from triton.runtime.driver import driver
 
-    from ext_codegen.triton_backend import fastpath
+    from ext_codegen.triton_backend import fastpath, replay
     from ext_codegen.triton_backend.driver import InterpreterDriver
 
     copy, adds = _cost_kernels()
@@ -236,12 +239,21 @@ def cost_model(repeat: int) -> dict:
 
     driver.set_active(InterpreterDriver())
     try:
-        launch = best(lambda: copy[(1,)](x, out, 16, BLOCK=16))
-        programs = 256
-        program = best(lambda: copy[(programs,)](x, out, 16 * programs, BLOCK=16)) / programs
-        ops = 64
-        few = best(lambda: adds[(1,)](x, out, 16, ADDS=0, BLOCK=16))
-        many = best(lambda: adds[(1,)](x, out, 16, ADDS=ops, BLOCK=16))
+        programs, ops = 256, 64
+
+        def front_end_costs():
+            one = best(lambda: copy[(1,)](x, out, 16, BLOCK=16))
+            per_program = best(lambda: copy[(programs,)](x, out, 16 * programs, BLOCK=16)) / programs
+            few = best(lambda: adds[(1,)](x, out, 16, ADDS=0, BLOCK=16))
+            many = best(lambda: adds[(1,)](x, out, 16, ADDS=ops, BLOCK=16))
+            return one, per_program, (many - few) / ops
+
+        launch, program, op = front_end_costs()  # later launches replay (triton_backend.replay)
+        replay.ENABLED = False
+        try:
+            launch_body, program_body, op_body = front_end_costs()  # every launch runs the body
+        finally:
+            replay.ENABLED = True
         none = best(lambda: adds[(1,)](x, out, n, ADDS=0, BLOCK=n))
         eight = best(lambda: adds[(1,)](x, out, n, ADDS=8, BLOCK=n))
         fast = best(lambda: copy[(1,)](x, out, n, BLOCK=n))
@@ -253,9 +265,12 @@ def cost_model(repeat: int) -> dict:
     finally:
         driver.reset_active()
     return {
-        "launch_ms": launch * 1e3,
-        "program_ms": program * 1e3,
-        "op_us": (many - few) / ops * 1e6,
+        "launch_ms": launch_body * 1e3,
+        "program_ms": program_body * 1e3,
+        "op_us": op_body * 1e6,
+        "launch_replayed_ms": launch * 1e3,
+        "program_replayed_ms": program * 1e3,
+        "op_replayed_us": op * 1e6,
         "add_ns": (eight - none) / 8 / n * 1e9,
         "copy_ns_triton": plain / n * 1e9,
         "copy_ns_fast": fast / n * 1e9,
@@ -408,19 +423,22 @@ def render_markdown(result: dict) -> str:
         lines += [
             "<!-- cost-model -->",
             "",
-            "| cost | measured | measured on |",
-            "|---|--:|---|",
+            "| cost | measured | replayed | measured on |",
+            "|---|--:|--:|---|",
             *([f"| fixed cost of one launch of one program instance | {costs['launch_ms']:.2f} ms "
-               "| a copy kernel on 16 elements |"] if "launch_ms" in costs else []),
+               + (f"| {costs['launch_replayed_ms']:.2f} ms " if "launch_replayed_ms" in costs else "| – ")
+               + "| a copy kernel on 16 elements |"] if "launch_ms" in costs else []),
             f"| fixed cost of one program instance | {costs['program_ms']:.2f} ms "
-            "| a copy kernel on 16 elements, 256 instances |",
+            + (f"| {costs['program_replayed_ms']:.3f} ms " if "program_replayed_ms" in costs else "| – ")
+            + "| a copy kernel on 16 elements, 256 instances |",
             f"| one `tl` operation, whatever the block size | {costs['op_us']:.0f} µs "
-            "| one more `v + 1.0` on a 16-element block |",
-            f"| one elementwise operation, per element | {costs['add_ns']:.2f} ns "
+            + (f"| {costs['op_replayed_us']:.1f} µs " if "op_replayed_us" in costs else "| – ")
+            + "| one more `v + 1.0` on a 16-element block |",
+            f"| one elementwise operation, per element | {costs['add_ns']:.2f} ns | same "
             "| one more `v + 1.0` on a 2²⁰-element block |",
-            f"| load + store, per element, Triton's own | {costs['copy_ns_triton']:.0f} ns "
+            f"| load + store, per element, Triton's own | {costs['copy_ns_triton']:.0f} ns | same "
             "| a copy kernel on one 2²⁰-element block, fast paths off |",
-            f"| load + store, per element, fast paths | {costs['copy_ns_fast']:.1f} ns "
+            f"| load + store, per element, fast paths | {costs['copy_ns_fast']:.1f} ns | same "
             "| the same kernel, fast paths on |",
             "",
             f"Measured in the same run as the benchmark results ({result['date']}, {result['machine']}).",

@@ -165,7 +165,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
         if (debug, sanitize_overflow) != (builder.options.debug, builder.options.sanitize_overflow):
             options = dataclasses.replace(builder.options, debug=debug, sanitize_overflow=sanitize_overflow)
             scope.set_attr(builder, "options", options)
-        gaps.install(scope, builder)
+        gaps.install(scope, builder, language=not (recorded is not None and recorded.builder_only))
         fastpath.install(scope, builder, args)
         gx, gy, gz = grid
         program_count += gx * gy * gz

@@ -69,10 +69,10 @@ def _target(where: str, name: str):
     interpreter's own reductions and scans, called directly, and the sort is
     the helper the interpreted ``triton_helpers`` module holds for the launch.
     """
-    from .gaps import reductions, scans
+    from .gaps import reductions, scans, sorting
 
     if where == "helpers":
-        return getattr(_above_builder()[-1][1], name)
+        return sorting.sort_with_index if sorting.ENABLED else getattr(_above_builder()[-1][1], name)
     if where == "tl":
         return reductions.reduce if name == "reduce" else scans.associative_scan
     if name == "reduce":

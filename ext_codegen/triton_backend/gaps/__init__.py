@@ -43,8 +43,12 @@ from . import atomics, bf16, comparisons, jit_helpers, libdevice, reductions, sc
 tl = compat.triton_language()
 
 
-def install(scope, builder) -> None:
-    """Close every gap on ``builder`` (the interpreter's) for one launch; ``scope`` restores."""
+def install(scope, builder, language: bool = True) -> None:
+    """Close every gap on ``builder`` (the interpreter's) for one launch; ``scope`` restores.
+
+    ``language=False`` closes only the builder's gaps: a replayed launch
+    (:mod:`..replay`) that calls builder methods alone needs no more.
+    """
     cls = type(builder)
     scope.set_attr(cls, "cast_impl", bf16.cast)
     scope.set_attr(cls, "get_bf16", bf16.get_bf16)
@@ -55,9 +59,13 @@ def install(scope, builder) -> None:
     for name in atomics.ATOMICS:
         scope.set_attr(cls, name, atomics.dense_operands(getattr(cls, name)))
     scope.set_attr(cls, "create_atomic_rmw", atomics.bf16_atomic_rmw(cls.create_atomic_rmw))
+    # the language's own combine functions are compared by identity (the
+    # interpreter's numpy reductions): swapped for every launch, replayed or not
+    for mod, name, value in jit_helpers.language_jit_functions():
+        scope.set_attr(mod, name, value)
+    if not language:
+        return
     compat.patch_interpreter_gaps(scope)
     scope.set_attr(tl, "reduce", reductions.reduce)
     scope.set_attr(tl, "associative_scan", scans.associative_scan)
     sorting.install(scope)
-    for mod, name, value in jit_helpers.language_jit_functions():
-        scope.set_attr(mod, name, value)
