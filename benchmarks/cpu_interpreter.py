@@ -27,6 +27,7 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 
 import torch
 
@@ -124,7 +125,9 @@ def run_case(name, rows, cols, repeat):
         ext = torch.compile(fn)
         launches = launch.launch_count
         started = time.perf_counter()
-        with torch._inductor.config.patch(force_disable_caches=True):  # a real compilation, autotuning included
+        with torch._inductor.config.patch(force_disable_caches=True), warnings.catch_warnings():
+            # a real compilation, autotuning included (Dynamo warns that its profile cache is off too)
+            warnings.filterwarnings("ignore", message="dynamo_pgo force disabled")
             _check(ext(*inputs), fn, inputs)
         first_call_s = time.perf_counter() - started
         first_launches = launch.launch_count - launches
