@@ -203,6 +203,18 @@ def template_heuristic_registry():
     return registry if hasattr(registry, "_TEMPLATE_HEURISTIC_REGISTRY") else None
 
 
+def kernel_file_name(jit_fn) -> str:
+    """The file a ``JITFunction``'s source was read from.
+
+    triton 3.8 records it (``file_name``); triton 3.6's ``JITFunction`` has no
+    such attribute, and the function's own code object names the file.
+    """
+    name = getattr(jit_fn, "file_name", None)
+    if name:
+        return name
+    return jit_fn.fn.__code__.co_filename
+
+
 def single_config_options() -> dict[str, bool]:
     """Inductor options under which its heuristics emit one configuration per kernel.
 

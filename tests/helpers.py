@@ -54,3 +54,26 @@ def load_benchmark(name: str):
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
+
+
+def on_interpreter():
+    """A context in which hand-written Triton kernels launch on this package's driver.
+
+    Triton launches on its active driver: ours by default on a machine
+    without a GPU; on a GPU machine it has to be selected.
+    """
+    import contextlib
+
+    from triton.runtime.driver import driver
+
+    from ext_codegen.triton_backend.driver import InterpreterDriver
+
+    @contextlib.contextmanager
+    def active():
+        driver.set_active(InterpreterDriver())
+        try:
+            yield
+        finally:
+            driver.reset_active()
+
+    return active()

@@ -14,7 +14,7 @@ import triton
 import triton.language as tl
 
 import ext_codegen
-from helpers import assert_same
+from helpers import assert_same, on_interpreter
 from ext_codegen.triton_backend import launch, replay
 from test_fastpath import assert_identical
 
@@ -124,7 +124,8 @@ def test_a_decision_on_a_scalar_argument_is_keyed(checked):
     x = torch.randn(100)
     for flip in (1, 0, 1, 0):
         y = torch.empty_like(x)
-        _branch_on_scalar[(1,)](x, y, 100, flip, BLOCK=128)
+        with on_interpreter():
+            _branch_on_scalar[(1,)](x, y, 100, flip, BLOCK=128)
         assert torch.equal(y, -x if flip else x)
     assert _since(before) == {"recorded": 2, "replayed": 2, "abandoned": 0}
 
@@ -135,7 +136,8 @@ def test_a_decision_on_data_abandons_the_record(checked):
     for sign in (1.0, -1.0, 1.0):
         x = torch.randn(16).abs() * sign
         y = torch.empty_like(x)
-        _branch_on_data[(1,)](x, y, BLOCK=16)
+        with on_interpreter():
+            _branch_on_data[(1,)](x, y, BLOCK=16)
         assert torch.equal(y, x * 2 if sign > 0 else x)
     assert _since(before) == {"recorded": 0, "replayed": 0, "abandoned": 1}
     assert replay.last_abandoned == "a Python decision on a block's value"

@@ -82,7 +82,8 @@ def _live(jit_fn):
         return jit_fn
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"ext_codegen_kernel_{abs(hash(jit_fn.file_name))}", jit_fn.file_name)
+    file_name = compat.kernel_file_name(jit_fn)
+    spec = importlib.util.spec_from_file_location(f"ext_codegen_kernel_{abs(hash(file_name))}", file_name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     kernel = getattr(module, jit_fn.__name__)

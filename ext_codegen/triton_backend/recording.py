@@ -1,8 +1,8 @@
 """Recording a launch for :mod:`.replay`: the builder calls the front end makes, and when to give up.
 
-While the kernel's body runs, the semantic layer's builder is a stand-in
-(``_RecordingBuilder``) that forwards every call to the interpreter's
-builder and appends it to a :class:`Trace`: the method's name, its arguments
+While the kernel's body runs, every public method of the interpreter's
+builder class is wrapped so that a call from outside the builder is appended
+to a :class:`Trace`: the method's name, its arguments
 (blocks by their slot in the trace, everything else as it was) and the slots
 of the blocks it returns.  The operations the interpreter computes above the
 builder (``tl.reduce``, ``tl.associative_scan``, the package's sort) are
@@ -14,6 +14,7 @@ recorded call are not recorded (they run again inside it on replay).
 
 from __future__ import annotations
 
+import inspect
 import types
 
 import numpy as np
@@ -189,22 +190,30 @@ def _out_slots(outputs) -> list[int]:
     return [i for o in outputs or () for i in _out_slots(o)]
 
 
-class _RecordingBuilder:
-    """Stands in for the builder in Triton's semantic layer while recording."""
+def _recorded_methods(builder, recorder: Recorder, scope) -> None:
+    """Every public method of the builder's class, recorded when called from outside the builder.
 
-    def __init__(self, builder, recorder: Recorder) -> None:
-        self._builder, self._recorder = builder, recorder
+    The class, not the semantic layer's reference to the builder, because
+    Triton releases hold that reference differently (triton 3.8 one
+    semantic object, triton 3.6 one per patched function); calls the
+    builder's methods make to each other run inside a recorded call and are
+    not recorded.
+    """
+    cls = type(builder)
+    for name in dir(cls):
+        if name.startswith("_") or name == "set_grid_dim":
+            continue
+        member = inspect.getattr_static(cls, name)
+        if not isinstance(member, types.FunctionType):
+            continue
+        scope.set_attr(cls, name, _recorded(recorder, name, member))
 
-    def __getattr__(self, name):
-        member = getattr(self._builder, name)
-        if not callable(member):
-            return member
-        recorder = self._recorder
 
-        def recorded(*args, **kwargs):
-            return recorder.call("builder", name, member, args, kwargs)
+def _recorded(recorder: Recorder, name: str, function):
+    def method(self, *args, **kwargs):
+        return recorder.call("builder", name, lambda *a, **k: function(self, *a, **k), args, kwargs)
 
-        return recorded
+    return method
 
 
 # Operations computed above the builder: (module, attribute) pairs, recorded as one call each.
@@ -237,7 +246,7 @@ def record(builder, handles: list, scalars: set[int], body) -> "Trace | Abandone
     recorder = Recorder(handles, scalars)
     # the recording's own patches, undone as soon as the body has run
     scope = interp._LangPatchScope()
-    scope.set_attr(interp.interpreter_semantic, "builder", _RecordingBuilder(builder, recorder))
+    _recorded_methods(builder, recorder, scope)
     for where, owner, name in _above_builder():
         member = getattr(owner, name, None)
         if member is None or not callable(member):

@@ -63,7 +63,7 @@ class _Checker:
     """The check of one launch: the tensor arguments' extents and the kernel's source."""
 
     def __init__(self, kernel, args, builder) -> None:
-        self.kernel, self.file_name, self.builder = kernel.__name__, kernel.file_name, builder
+        self.kernel, self.file_name, self.builder = kernel.__name__, compat.kernel_file_name(kernel), builder
         self.tensors = {
             name: (value, _extent(value)) for name, value in args.items()
             if hasattr(value, "data_ptr") and getattr(value, "device", None) is not None

@@ -14,6 +14,8 @@ import shutil
 
 import torch
 
+from ... import compat
+
 _SCRIPT = '''"""Reproducer of kernel {name}: run it alone on its saved inputs (python repro.py)."""
 import importlib.util
 import pathlib
@@ -39,7 +41,7 @@ def write_reproducer(folder, kernel, args: dict, grid, param: str, expected) -> 
     """Write ``kernel.py``, ``inputs.pt`` and ``repro.py`` into ``folder``; return the script's path."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(kernel.file_name, folder / "kernel.py")
+    shutil.copyfile(compat.kernel_file_name(kernel), folder / "kernel.py")
     cpu_args = {k: v.cpu() if isinstance(v, torch.Tensor) else v for k, v in args.items()}
     torch.save({"args": cpu_args, "grid": tuple(grid), "expected": expected.detach().cpu()}, folder / "inputs.pt")
     script = folder / "repro.py"
