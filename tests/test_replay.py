@@ -201,3 +201,23 @@ def _softmax_on_extdev():
         assert out.device.type == "extdev"
         torch.testing.assert_close(out.cpu(), torch.softmax(x, -1) * 2)
     assert replay.stats["replayed"] >= 2
+
+
+def test_a_record_that_missed_the_builder_is_caught_by_its_first_replay(ext_cpu, monkeypatch):
+    """The failure seen with triton 3.6 before the recording wrapped the builder's class: nothing recorded.
+
+    Planted here by recording no builder method at all: the first launch's
+    verifying replay differs from the body, the record is abandoned, and
+    every launch keeps the body's results.
+    """
+    from ext_codegen.triton_backend import recording
+
+    monkeypatch.setattr(recording, "_recorded_methods", lambda builder, recorder, scope: None)
+    replay.reset()
+    before = dict(replay.stats)
+    compiled = torch.compile(lambda x: x * 3 - 1)
+    for _ in range(3):
+        x = torch.randn(1000)
+        torch.testing.assert_close(compiled(x), x * 3 - 1)
+    assert _since(before) == {"recorded": 0, "replayed": 0, "abandoned": 1}
+    assert "differs from its recording" in replay.last_abandoned

@@ -29,7 +29,8 @@ have computed.  A trace is only kept when nothing escapes the record:
 Operations the interpreter computes above the builder (``tl.reduce``,
 ``tl.associative_scan``, the sort of :mod:`.gaps.sorting`) are recorded as
 one call each.  A kernel whose record was abandoned runs its body on every
-launch, as before.  :data:`CHECK` makes every replay also run the body on
+launch, as before.  A new trace is replayed once from the recorded launch's
+inputs and kept only if it writes the body's bytes (:meth:`Launch._verified`).  :data:`CHECK` makes every replay also run the body on
 copies of the arguments and compare all of them bit for bit (the tests run
 with it).
 """
@@ -47,9 +48,10 @@ interp = compat.triton_interpreter()
 
 #: Switch replay off (every launch runs the kernel's body).
 ENABLED = True
-#: Verify every trace: each recording is replayed from the same inputs and each
-#: replay also runs the body, and all tensor arguments must agree bit for bit
-#: (slow; ``EXT_CODEGEN_REPLAY_CHECK=1`` turns it on, the tests do).
+#: Verify every replay too: each replay also runs the body, and all tensor
+#: arguments must agree bit for bit, or ``AssertionError`` (slow;
+#: ``EXT_CODEGEN_REPLAY_CHECK=1`` turns it on, the tests do).  Every new trace
+#: is verified once whatever this says (:meth:`Launch._verified`).
 CHECK = os.environ.get("EXT_CODEGEN_REPLAY_CHECK") == "1"
 
 #: Replayed and recorded launches, records abandoned (with the reason of the
@@ -185,14 +187,14 @@ class Launch:
     def run(self, body, builder, scope, tensors: list) -> None:
         trace = self.trace
         if trace is None:
-            before = [m.clone() for m in _memory(tensors)] if CHECK else None
+            before = [m.clone() for m in _memory(tensors)]
             trace = record(builder, self.handles, self.scalars, body)
+            if isinstance(trace, Trace):
+                trace = self._verified(trace, builder, tensors, before)
             _count(trace)
             if len(_traces) >= _MAX_TRACES:
                 _traces.clear()
             _traces[self.key] = trace
-            if CHECK and isinstance(trace, Trace):
-                _compare(self.name, tensors, before, lambda: replay(trace, builder, self.handles), "its recording")
             return
         if isinstance(trace, Abandoned):
             body(builder.set_grid_idx)
@@ -205,6 +207,34 @@ class Launch:
         before = [m.clone() for m in _memory(tensors)]
         replay(trace, builder, self.handles)
         _compare(self.name, tensors, before, lambda: body(builder.set_grid_idx), "its body")
+
+
+    def _verified(self, trace: Trace, builder, tensors: list, before: list):
+        """``trace``, once a replay from the launch's inputs gave the body's bytes; else an abandoned record.
+
+        Every new trace is checked this way, once: a builder call the record
+        missed (a Triton release that reaches its builder another way) must
+        not turn into a replay that computes something else.  The launch
+        keeps the body's results either way.
+        """
+        try:
+            _compare(self.name, tensors, before, lambda: replay(trace, builder, self.handles), "its recording")
+        except ReplayMismatch as mismatch:
+            if CHECK:
+                raise
+            memory = _memory(tensors)
+            for m, b in zip(memory, mismatch.body):
+                m.copy_(b)
+            return Abandoned(str(mismatch))
+        return trace
+
+
+class ReplayMismatch(AssertionError):
+    """A replay's bytes differ from the body's: ``body`` holds what the body wrote."""
+
+    def __init__(self, message: str, body: list) -> None:
+        super().__init__(message)
+        self.body = body
 
 
 def _memory(tensors: list) -> list:
@@ -231,7 +261,8 @@ def _compare(name: str, tensors: list, before: list, again, what: str) -> None:
     again()
     for i, (m, f) in enumerate(zip(memory, first)):
         if not torch.equal(m, f):
-            raise AssertionError(f"the replay of kernel {name} differs from {what} in the memory of argument {i}")
+            raise ReplayMismatch(f"the replay of kernel {name} differs from {what} in the memory of argument {i}",
+                                 first)
 
 
 def lookup(jit_fn, call_args: dict, constexprs: set, grid, switches) -> Launch:
