@@ -165,7 +165,7 @@ class Recorder:
         return result
 
     def decide(self, handle) -> None:
-        """A Python decision on ``handle``'s value: allowed on scalar arguments only."""
+        """A Python decision on ``handle``'s value: allowed only where the key fixes that value."""
         if not self.depth and not self.abandoned and self.slots.get(id(handle)) not in self.static:
             self.abandoned = "a Python decision on a block's value"
 
@@ -242,7 +242,7 @@ def _needs_language(where: str, name: str, args, kwargs) -> bool:
 
 
 def record(builder, handles: list, scalars: set[int], body) -> "Trace | Abandoned":
-    """Run ``body`` (the kernel over the grid) and return its trace, or ``None`` if abandoned."""
+    """Run ``body`` (the kernel over the grid) once and return its trace, or why it was abandoned."""
     recorder = Recorder(handles, scalars)
     # the recording's own patches, undone as soon as the body has run
     scope = interp._LangPatchScope()

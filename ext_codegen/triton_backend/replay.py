@@ -22,17 +22,21 @@ have computed.  A trace is only kept when nothing escapes the record:
   an earlier recorded call; any other block (made by code outside the
   builder) abandons the record;
 * a Python decision on a block's value (``if``, ``range``, ``int``) is only
-  allowed on scalar arguments, which are part of the key;
+  allowed where the key fixes that value: scalar arguments, and what is
+  computed from them, constants and program ids alone;
 * arguments that are not blocks must be plain values (numbers, strings,
   Triton types, functions); anything else abandons the record.
 
+Builder calls computed from such fixed values alone (index arithmetic,
+masks) are not repeated: a replay starts from the blocks they made.
 Operations the interpreter computes above the builder (``tl.reduce``,
 ``tl.associative_scan``, the sort of :mod:`.gaps.sorting`) are recorded as
 one call each.  A kernel whose record was abandoned runs its body on every
 launch, as before.  A new trace is replayed once from the recorded launch's
-inputs and kept only if it writes the body's bytes (:meth:`Launch._verified`).  :data:`CHECK` makes every replay also run the body on
-copies of the arguments and compare all of them bit for bit (the tests run
-with it).
+inputs and kept only if it writes the body's bytes
+(:meth:`Launch._verified`); :data:`CHECK` makes every later replay also run
+the body and compare the arguments' memory bit for bit (the tests run with
+it).
 """
 
 from __future__ import annotations
