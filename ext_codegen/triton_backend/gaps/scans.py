@@ -239,6 +239,8 @@ def associative_scan(input, axis, combine_fn, reverse=False, **kwargs):
     ``tl.associative_scan`` is inside a launch), called directly.
     """
     kind = _kind(combine_fn)
+    if isinstance(input, tl.core.tuple):
+        input = tuple(input.values)
     tensors = input if isinstance(input, tuple) else (input,)
     if kind is None or axis is None:
         stats["triton"] += 1
