@@ -101,10 +101,9 @@ def is_constexpr_annotation(annotation) -> bool:
 def preload_lazy_triton_modules() -> None:
     """Import what Triton imports lazily on a kernel's first launch.
 
-    triton 3.8's ``mangle_type`` imports ``triton.experimental.gluon``, which
-    asserts that ``tl.cdiv`` is a ``JITFunction``: it must happen before the
-    interpreter swaps the language's JIT functions for interpreted ones.
-    (triton 3.6 has no such import; 3.9 keeps it.)
+    triton 3.8's ``mangle_type`` imports ``triton.experimental.gluon``, which asserts that
+    ``tl.cdiv`` is a ``JITFunction``: before the interpreter swaps the language's JIT
+    functions for interpreted ones (triton 3.6 has no such import; 3.9 keeps it).
     """
     import importlib.util
 
@@ -204,24 +203,15 @@ def template_heuristic_registry():
 
 
 def kernel_file_name(jit_fn) -> str:
-    """The file a ``JITFunction``'s source was read from.
-
-    triton 3.8 records it (``file_name``); triton 3.6's ``JITFunction`` has no
-    such attribute, and the function's own code object names the file.
-    """
-    name = getattr(jit_fn, "file_name", None)
-    if name:
-        return name
-    return jit_fn.fn.__code__.co_filename
+    """A ``JITFunction``'s source file: its ``file_name`` (triton 3.8), or its code object's (triton 3.6)."""
+    return getattr(jit_fn, "file_name", None) or jit_fn.fn.__code__.co_filename
 
 
 def single_config_options() -> dict[str, bool]:
-    """Inductor options under which its heuristics emit one configuration per kernel.
+    """Inductor's options for one configuration per kernel, those this release has.
 
-    ``triton.autotune_pointwise`` (every release) gives pointwise kernels one
-    configuration; ``test_configs.force_filter_reduction_configs`` (the
-    deterministic mode's filter, without its other effects) does it for
-    reductions.  Only the options this release has are returned.
+    ``triton.autotune_pointwise`` for pointwise kernels, the deterministic
+    mode's filter (``test_configs.force_filter_reduction_configs``) for reductions.
     """
     from torch._inductor import config
 
@@ -258,10 +248,8 @@ class ReleaseSpecificBackendOptions:
     fpsan_homomorphic_casts: bool = False
 
 
-# triton 3.9 (the triton pinned by torch 2.15) also passes a ``language``
-# argument to ``BaseBackend.add_stages(stages, options, language)``; 3.6 and
-# 3.8 call it with two.  ``InterpreterBackend.add_stages`` takes
-# ``language=None``, which fits both: nothing to switch on here.
+# triton 3.9 (torch 2.15's) also passes ``language`` to ``BaseBackend.add_stages``; 3.6 and 3.8
+# do not.  ``InterpreterBackend.add_stages`` takes ``language=None``: nothing to switch on here.
 
 
 # ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ Operations the interpreter computes above the builder (``tl.reduce``,
 one call each.  A kernel whose record was abandoned runs its body on every
 launch, as before.  A new trace is replayed once from the recorded launch's
 inputs and kept only if it writes the body's bytes
-(:meth:`Launch._verified`); :data:`CHECK` makes every later replay also run
+(``Launch._verified``); :data:`CHECK` makes every later replay also run
 the body and compare the arguments' memory bit for bit (the tests run with
 it).
 """
@@ -55,7 +55,7 @@ ENABLED = True
 #: Verify every replay too: each replay also runs the body, and all tensor
 #: arguments must agree bit for bit, or ``AssertionError`` (slow;
 #: ``EXT_CODEGEN_REPLAY_CHECK=1`` turns it on, the tests do).  Every new trace
-#: is verified once whatever this says (:meth:`Launch._verified`).
+#: is verified once whatever this says (``Launch._verified``).
 CHECK = os.environ.get("EXT_CODEGEN_REPLAY_CHECK") == "1"
 
 #: Replayed and recorded launches, records abandoned (with the reason of the
@@ -221,6 +221,8 @@ class Launch:
         not turn into a replay that computes something else.  The launch
         keeps the body's results either way.
         """
+        counters = _counters()
+        kept = [dict(c) for c in counters]  # the check is not the launch's work: it counts nothing
         try:
             _compare(self.name, tensors, before, lambda: replay(trace, builder, self.handles), "its recording")
         except ReplayMismatch as mismatch:
@@ -230,7 +232,18 @@ class Launch:
             for m, b in zip(memory, mismatch.body):
                 m.copy_(b)
             return Abandoned(str(mismatch))
+        finally:
+            for counter, values in zip(counters, kept):
+                counter.update(values)
         return trace
+
+
+def _counters() -> list[dict]:
+    """The counters a launch's work adds to (fast paths, scans)."""
+    from . import fastpath
+    from .gaps import scans
+
+    return [fastpath.stats, scans.stats]
 
 
 class ReplayMismatch(AssertionError):

@@ -47,7 +47,7 @@ def install(scope, builder, language: bool = True) -> None:
     """Close every gap on ``builder`` (the interpreter's) for one launch; ``scope`` restores.
 
     ``language=False`` closes only the builder's gaps: a replayed launch
-    (:mod:`..replay`) that calls builder methods alone needs no more.
+    (:mod:`ext_codegen.triton_backend.replay`) that calls builder methods alone needs no more.
     """
     cls = type(builder)
     scope.set_attr(cls, "cast_impl", bf16.cast)
