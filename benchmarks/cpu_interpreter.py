@@ -108,6 +108,19 @@ def _to_cpu(out):
     return torch.utils._pytree.tree_map(lambda t: t.cpu() if isinstance(t, torch.Tensor) else t, out)
 
 
+def _switched_off(module, fn):
+    """``fn`` called with ``module.ENABLED`` (the fast paths' or replay's switch) off."""
+
+    def call(*args):
+        module.ENABLED = False
+        try:
+            return fn(*args)
+        finally:
+            module.ENABLED = True
+
+    return call
+
+
 def run_case(name, rows, cols, repeat):
     """Two phases (registering the backend resets Dynamo, dropping stock's compilation):
     eager and stock interleaved, then eager (default threads and one thread), ext and ext
@@ -132,20 +145,7 @@ def run_case(name, rows, cols, repeat):
         first_call_s = time.perf_counter() - started
         first_launches = launch.launch_count - launches
 
-        def ext_plain(*args):
-            fastpath.ENABLED = False
-            try:
-                return ext(*args)
-            finally:
-                fastpath.ENABLED = True
-
-        def ext_no_replay(*args):
-            replay.ENABLED = False
-            try:
-                return ext(*args)
-            finally:
-                replay.ENABLED = True
-
+        ext_plain, ext_no_replay = _switched_off(fastpath, ext), _switched_off(replay, ext)
         _check(ext_plain(*inputs), fn, inputs)
         launches, programs = launch.launch_count, launch.program_count
         ext(*inputs)
@@ -252,19 +252,11 @@ def cost_model(repeat: int) -> dict:
             return one, per_program, (many - few) / ops
 
         launch, program, op = front_end_costs()  # later launches replay (triton_backend.replay)
-        replay.ENABLED = False
-        try:
-            launch_body, program_body, op_body = front_end_costs()  # every launch runs the body
-        finally:
-            replay.ENABLED = True
+        launch_body, program_body, op_body = _switched_off(replay, front_end_costs)()  # every launch runs the body
         none = best(lambda: adds[(1,)](x, out, n, ADDS=0, BLOCK=n))
         eight = best(lambda: adds[(1,)](x, out, n, ADDS=8, BLOCK=n))
         fast = best(lambda: copy[(1,)](x, out, n, BLOCK=n))
-        fastpath.ENABLED = False
-        try:
-            plain = best(lambda: copy[(1,)](x, out, n, BLOCK=n))
-        finally:
-            fastpath.ENABLED = True
+        plain = _switched_off(fastpath, best)(lambda: copy[(1,)](x, out, n, BLOCK=n))
     finally:
         driver.reset_active()
     return {

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import compile_and_check
+from helpers import compile_and_check, on_interpreter
 
 from ext_codegen import compat
 
@@ -28,17 +28,6 @@ def single_thread():
         torch.set_num_threads(threads)
 
 
-@contextlib.contextmanager
-def interpreter_driver():
-    from triton.runtime.driver import driver
-
-    from ext_codegen.triton_backend.driver import InterpreterDriver
-
-    driver.set_active(InterpreterDriver())
-    try:
-        yield
-    finally:
-        driver.reset_active()
 
 
 # -------------------------------------------------------------------- atomics
@@ -60,7 +49,7 @@ def test_atomic_add_of_a_scalar_to_repeated_addresses():
 
     idx = torch.tensor([0, 1, 1, 3, 3, 3, 2, 0], dtype=torch.int32)
     out = torch.zeros(4)
-    with interpreter_driver():
+    with on_interpreter():
         count[(1,)](out, idx, 8)
     torch.testing.assert_close(out, torch.bincount(idx, minlength=4).float())
 
@@ -76,7 +65,7 @@ def test_atomic_max_with_a_broadcast_operand():
 
     idx = torch.tensor([2, 0, 2, 2], dtype=torch.int32)
     out = torch.tensor([-1.0, 5.0, -1.0])
-    with interpreter_driver():
+    with on_interpreter():
         floor_at[(1,)](out, idx, 0.5, 4)
     torch.testing.assert_close(out, torch.tensor([0.5, 5.0, 0.5]))
 
@@ -179,7 +168,7 @@ def test_bf16_atomic_add_to_repeated_addresses():
     idx = torch.tensor([0, 1, 1, 3, 3, 3, 2, 0], dtype=torch.int32)
     values = (torch.arange(8) + 1).to(torch.bfloat16)
     out = torch.zeros(4, dtype=torch.bfloat16)
-    with interpreter_driver():
+    with on_interpreter():
         scatter[(1,)](out, idx, values, 8)
     assert torch.equal(out, torch.zeros(4, dtype=torch.bfloat16).index_add(0, idx.long(), values))
 

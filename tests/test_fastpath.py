@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import assert_same
+from helpers import assert_same, on_interpreter
 from ext_codegen.triton_backend import fastpath
 
 
@@ -149,15 +149,8 @@ def test_indirect_indexing_gathers(fast, gen):
 
 
 def _launch(kernel, grid, *args, **meta):
-    from triton.runtime.driver import driver
-
-    from ext_codegen.triton_backend.driver import InterpreterDriver
-
-    driver.set_active(InterpreterDriver())
-    try:
+    with on_interpreter():
         kernel[grid](*args, **meta)
-    finally:
-        driver.reset_active()
 
 
 def _kernels():

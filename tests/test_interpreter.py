@@ -7,7 +7,7 @@ import textwrap
 import pytest
 import torch
 
-from helpers import compile_and_check
+from helpers import compile_and_check, on_interpreter
 from ext_codegen.triton_backend.gaps.libdevice import LIBDEVICE_TO_TORCH, _libdevice_torch_fn
 
 
@@ -88,19 +88,10 @@ def test_user_triton_kernel_runs_on_cpu(gen):
         mask = offs < n
         tl.store(out_ptr + offs, a * tl.load(x_ptr + offs, mask) + tl.load(y_ptr + offs, mask), mask)
 
-    from triton.runtime.driver import driver
-
-    from ext_codegen.triton_backend.driver import InterpreterDriver
-
     x, y = torch.randn(1000, generator=gen), torch.randn(1000, generator=gen)
     out = torch.empty_like(x)
-    # Triton launches on its active driver: ours by default on a machine
-    # without a GPU; on a GPU machine it has to be selected.
-    driver.set_active(InterpreterDriver())
-    try:
+    with on_interpreter():  # ours by default without a GPU; selected on a GPU machine
         axpy[(triton.cdiv(1000, 256),)](x, y, out, 2.5, 1000, BLOCK=256)
-    finally:
-        driver.reset_active()
     torch.testing.assert_close(out, 2.5 * x + y)
 
 

@@ -21,6 +21,7 @@ import torch
 
 from .. import compat
 from . import fastpath, gaps, replay
+from .gaps import scans, sorting
 from .gaps.dtypes import to_numpy
 from .gaps.jit_helpers import interpretable
 from .language import patch_language
@@ -131,8 +132,6 @@ def _scalar_argument(value, signature_type: str | None):
 
 def _switches(debug: bool, sanitize_overflow: bool) -> tuple:
     """Everything outside a launch's arguments that changes which builder calls its body makes."""
-    from .gaps import scans, sorting
-
     return (debug, sanitize_overflow, fastpath.ENABLED, scans.ENABLED, scans.TRANSLATE, sorting.ENABLED)
 
 

@@ -130,14 +130,17 @@ def _plain_args(args) -> bool:
 
 
 def _compile(trace: Trace) -> list[tuple]:
-    """The ops to replay: type queries dropped, flat argument lists marked for the quick path."""
+    """The ops to replay: type queries dropped, flat argument lists marked for the quick path,
+    operations above the builder resolved to what they call."""
     ops = []
     for index, (where, name, args, kwargs, out) in enumerate(trace.ops):
         if _is_pure_type_query(where, name, out) or index in trace.memoized:
             continue
         flat = not kwargs and _plain_args(args)
         slots = [(a.index if isinstance(a, _Slot) else None, a) for a in args] if flat else None
-        ops.append((where, name, args, kwargs, out, slots))
+        # builder methods are looked up per replay (the launch patches them); the rest is fixed by the key
+        target = None if where in ("builder", "grid") else _target(where, name)
+        ops.append((where, name, args, kwargs, out, slots, target))
     return ops
 
 
@@ -148,8 +151,9 @@ def replay(trace: Trace, builder, handles: list) -> None:
         trace.start = [trace.memo.get(i) for i in range(trace.size)]
     slots = list(trace.start)
     slots[:len(handles)] = handles
-    for where, name, args, kwargs, out, flat in trace.compiled:
-        target = getattr(builder, name) if where == "builder" or where == "grid" else _target(where, name)
+    for where, name, args, kwargs, out, flat, target in trace.compiled:
+        if target is None:
+            target = getattr(builder, name)
         if flat is not None:
             result = target(*[a if i is None else slots[i] for i, a in flat])
         else:
