@@ -292,7 +292,7 @@ def clear_grads(args):
 # ---------------------------------------------------------------------------
 
 def normalize_code(code: str, cache_dir: str) -> str:
-    from ext_codegen.wrapper import HEADER_MARK
+    from ext_codegen.inductor.wrapper import HEADER_MARK
 
     # force_disable_caches gives every compile_fx call a fresh directory of its own inside ours.
     code = re.sub(r"(?m)^# kernel path: .*/", "# kernel path: <cache>/", code.replace(cache_dir, "<cache>"))

@@ -1,59 +1,67 @@
 """ext_codegen: an out-of-tree PyTorch Inductor backend that generates Triton and runs it.
 
-The package has three parts, and a device:
+The package has four parts, a folder each, and a few modules at the top:
 
-* **the extension points and their registration** (this folder's top level):
-  ``wrapper.py``, ``scheduling.py``, ``device_op_overrides.py`` and
-  ``device_interface.py`` are the four classes Inductor is given;
-  ``registration.py`` puts them in Inductor's registries and takes them out
-  again; ``compat.py`` holds every difference between torch and triton
-  releases.  They may import torch, Inductor and ``compat``, never the tools.
+* **the extension points and their registration** (:mod:`ext_codegen.inductor`):
+  the four classes Inductor is given, the registration that puts them in
+  Inductor's registries and takes them out again, and the answers to what
+  Inductor hard-codes for known devices.
 * **the Triton plugin** (:mod:`ext_codegen.triton_backend`): the compiler,
   driver and launcher Triton is given, and the interpreter's gaps and fast
-  paths the launcher depends on.  It never imports the extension points.
-* **the tools** (:mod:`ext_codegen.tools`): the conformance sweep and its
-  reports, and the code-reading helpers the docs use.  Built on the other
-  two; nothing but ``__main__`` imports them.
-* **the device** (:mod:`ext_codegen.extdev`): a PrivateUse1 device with host
+  paths the launcher depends on.
+* **the device** (:mod:`ext_codegen.device`): a PrivateUse1 device with host
   memory, for the chapter on bringing your own device.
+* **the tools** (:mod:`ext_codegen.tools`): the conformance sweep, the
+  debugging tools and the code-reading helpers the docs use.
+* at the top: :mod:`ext_codegen.compat` (every difference between torch and
+  triton releases), :mod:`ext_codegen.names` (the names all parts share),
+  :mod:`ext_codegen.autoload` (what ``import torch`` runs) and ``__main__``.
+
+Each part's ``__init__`` says what the part may import, and
+``tests/docs/test_layout.py`` checks it for every module.
 
 The public names are imported on first use.  Triton imports this package's
 ``triton_backend`` plugin while *it* is being imported, which can happen in
 the middle of ``import torch._inductor``; an eager import of Inductor here
 would then be circular and leave Inductor believing Triton is missing.
+``DeviceInterface`` is the name PyTorch's test fixture gives the cpu device
+interface; here it is :class:`~ext_codegen.inductor.device_interface.CPUDeviceInterface`.
 
 >>> import ext_codegen
 >>> sorted(ext_codegen.__all__)  # doctest: +NORMALIZE_WHITESPACE
-['CPUDeviceOpOverrides', 'DeviceInterface', 'ExtdevDeviceInterface', 'ExtdevDeviceOpOverrides',
- 'ExtensionScheduling', 'ExtensionWrapperCodegen', 'is_registered', 'register', 'registered', 'unregister']
+['CPUDeviceInterface', 'CPUDeviceOpOverrides', 'DeviceInterface', 'ExtdevDeviceInterface',
+ 'ExtdevDeviceOpOverrides', 'ExtensionScheduling', 'ExtensionWrapperCodegen', 'is_registered',
+ 'register', 'registered', 'unregister']
+>>> ext_codegen.DeviceInterface is ext_codegen.CPUDeviceInterface
+True
 """
-
-import importlib
 
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "CPUDeviceOpOverrides": "device_op_overrides",
-    "DeviceInterface": "device_interface",
-    "ExtensionScheduling": "scheduling",
-    "ExtensionWrapperCodegen": "wrapper",
-    "ExtdevDeviceInterface": "device_interface",
-    "ExtdevDeviceOpOverrides": "device_op_overrides",
-    "is_registered": "registration",
-    "register": "registration",
-    "registered": "registration",
-    "unregister": "registration",
+    "device_interface": ("CPUDeviceInterface", "ExtdevDeviceInterface"),
+    "device_op_overrides": ("CPUDeviceOpOverrides", "ExtdevDeviceOpOverrides"),
+    "registration": ("is_registered", "register", "registered", "unregister"),
+    "scheduling": ("ExtensionScheduling",),
+    "wrapper": ("ExtensionWrapperCodegen",),
 }
+#: The fixture's names for classes that have another name here.
+_FIXTURE_NAMES = {"DeviceInterface": "CPUDeviceInterface"}
 
-__all__ = sorted(_PUBLIC)
+__all__ = sorted([name for names in _PUBLIC.values() for name in names] + list(_FIXTURE_NAMES))
 
 
 def __getattr__(name: str):
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ext_codegen' has no attribute {name!r}")
+    if name not in __all__:
+        raise AttributeError(f"module 'ext_codegen' has no attribute {name!r}")
+    from .inductor import device_interface, device_op_overrides, registration, scheduling, wrapper
+
+    modules = {"device_interface": device_interface, "device_op_overrides": device_op_overrides,
+               "registration": registration, "scheduling": scheduling, "wrapper": wrapper}
+    for module, names in _PUBLIC.items():
+        globals().update({n: getattr(modules[module], n) for n in names})
+    globals().update({n: globals()[ours] for n, ours in _FIXTURE_NAMES.items()})
+    return globals()[name]
 
 
 def __dir__():

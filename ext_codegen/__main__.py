@@ -3,7 +3,7 @@
 Prints the Triton kernel Inductor generated through ``ExtensionScheduling``,
 the lines of the wrapper that launch it, and the comparison with eager.
 ``--device cuda`` does the same on a GPU, ``--device extdev`` on the package's
-own PrivateUse1 device (:mod:`ext_codegen.extdev`).
+own PrivateUse1 device (:mod:`ext_codegen.device`).
 
 ``python -m ext_codegen conformance [...]`` runs PyTorch's OpInfo database
 through the backend instead (see :mod:`ext_codegen.tools.conformance`).

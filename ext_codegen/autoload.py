@@ -2,8 +2,8 @@
 
 PyTorch loads every entry point of the ``torch.backends`` group at the end of
 ``import torch`` (unless ``TORCH_DEVICE_BACKEND_AUTOLOAD=0``);
-``pyproject.toml`` declares :func:`extdev` there.  It loads the eager device
-(:func:`ext_codegen.extdev.load`) and registers the four extension points for
+``pyproject.toml`` declares :func:`entry_point` there.  It loads the eager device
+(:func:`ext_codegen.device.load`) and registers the four extension points for
 it (``ext_codegen.register("extdev")``), so that any Python process of the
 environment, Inductor's autotune subprocess included, knows the device and
 compiles for it.
@@ -29,11 +29,11 @@ Loading the device there would break every CUDA training loop of the
 environment, so only an explicit ``register("extdev")`` loads it, and warns.
 
 One order needs care: when a module of this package is the first to import
-torch (``from ext_codegen.registration import ...`` before ``import torch``),
+torch (``from ext_codegen.inductor.registration import ...`` before ``import torch``),
 the autoload runs while that module is still half-imported, and importing
 the registration then would fail.  The device is loaded at once and the
-registration waits until :mod:`ext_codegen.registration` has finished
-loading (it calls :func:`register_deferred` last).
+registration waits until :mod:`ext_codegen.inductor.registration` has finished
+loading (it registers what :mod:`ext_codegen.inductor.pending` holds, last).
 """
 
 from __future__ import annotations
@@ -42,19 +42,20 @@ import importlib.abc
 import importlib.machinery
 import sys
 
-_deferred: list[str] = []
+from . import names
+from .inductor import pending
 
 #: The packages the registration imports; it runs once both are imported (or one is and the other is not half-imported).
 COMPILER_PACKAGES = ("torch._dynamo", "torch._inductor")
 
 
-def extdev() -> None:
+def entry_point() -> None:
     """The ``torch.backends`` entry point: load ``extdev`` and register the compiler for it."""
     import torch
 
     if torch.cuda.is_available():
         return  # see the module docstring: PyTorch would put extdev ahead of CUDA
-    from . import extdev as device
+    from . import device
 
     if not device._autoload():
         return
@@ -69,12 +70,12 @@ def _register_when_ready(finished: str | None = None) -> None:
     if any(_initializing(sys.modules.get(name)) for name in COMPILER_PACKAGES if name != finished):
         return  # the package still importing runs this again when it has finished
     if _package_half_imported():
-        _deferred.append("extdev")
+        pending.request(names.DEVICE)  # registered by the registration module once it is imported
         return
-    from .registration import is_registered, register
+    from .inductor.registration import is_registered, register
 
-    if not is_registered("extdev"):
-        register("extdev")
+    if not is_registered(names.DEVICE):
+        register(names.DEVICE)
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
@@ -111,16 +112,6 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 def _initializing(module) -> bool:
     # importlib marks a module's spec while the module's code runs
     return getattr(getattr(module, "__spec__", None), "_initializing", False)
-
-
-def register_deferred() -> None:
-    """Register what :func:`extdev` could not while this package was half-imported."""
-    from .registration import is_registered, register
-
-    while _deferred:
-        device = _deferred.pop()
-        if not is_registered(device):
-            register(device)
 
 
 def _package_half_imported() -> bool:

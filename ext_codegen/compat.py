@@ -128,7 +128,7 @@ def triton_default_driver_chosen(driver) -> bool:
 
     Triton picks it on first use by asking every backend's driver whether it
     is active and insisting on exactly one; the ``extdev`` driver must answer
-    no at that moment and yes later (``triton_backend/extdev/driver.py``).
+    no at that moment and yes later (``triton_backend/extdev_target/driver.py``).
     Every supported triton (3.6 to 3.9) keeps the choice in
     ``DriverConfig._default``; there is no public accessor (reading
     ``driver.default`` would make the choice).
@@ -334,7 +334,7 @@ def forward_release_specific_hooks(cls: type, delegate: str = "_triton_schedulin
     that the installed torch's ``BaseScheduling`` defines and ``cls`` does not.
 
     Returns the names it added.  A hook of a newer torch that is in no table
-    stays missing, and ``tests/test_scheduling_hooks.py`` says which.
+    stays missing, and ``tests/inductor/test_scheduling_hooks.py`` says which.
     """
     from torch._inductor.scheduler import BaseScheduling
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch._inductor.utils import run_and_get_code
 
-from ext_codegen.wrapper import HEADER_MARK
+from ext_codegen.inductor.wrapper import HEADER_MARK
 
 
 def compile_and_check(fn, *args, atol=1e-5, rtol=1e-4, reference_dtype=torch.float64, **compile_kwargs):

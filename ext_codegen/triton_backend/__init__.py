@@ -19,7 +19,7 @@ file                what it is for
 ``launch.py``       one launch: widen, patch, close the gaps, run every program
 ``widening.py``     fewer, wider program instances for Inductor's kernels
 ``language.py``     Triton's own language patch, recorded once and replayed
-``extdev/``         the second backend, for the ``extdev`` device: same compiler and launcher
+``extdev_target/``  the second backend, for the ``extdev`` device: same compiler and launcher
 ``gaps/``           what Triton's interpreter cannot run out of the box, a file a gap
 ``fastpath/``       index arithmetic kept symbolic, loads and stores as numpy views
 ==================  =============================================================
@@ -31,11 +31,3 @@ Triton kernel, whoever generated it).  Triton imports this package while
 ``compiler.py`` and ``driver.py`` import torch only inside functions, and
 the rest is imported on a kernel's first launch.
 """
-
-BACKEND_NAME = "cpu"
-
-#: The Triton targets this plugin's backends serve: ``cpu`` (this package's
-#: entry point) and ``extdev`` (:mod:`ext_codegen.triton_backend.extdev`, the
-#: target of the package's own PrivateUse1 device).  Both run kernels in the
-#: same interpreter.
-TARGETS = ("cpu", "extdev")

@@ -17,7 +17,7 @@ from types import ModuleType
 from triton.backends.compiler import BaseBackend, GPUTarget
 
 from ..compat import ReleaseSpecificBackendOptions
-from . import BACKEND_NAME
+from ..names import HOST
 
 # Bumped whenever what this backend produces for a kernel changes, so that
 # Triton's and Inductor's caches never serve an artifact of an older plugin.
@@ -45,7 +45,7 @@ class InterpreterOptions(ReleaseSpecificBackendOptions):
     extern_libs: tuple | None = None
     debug: bool = False
     sanitize_overflow: bool = False
-    backend_name: str = BACKEND_NAME
+    backend_name: str = HOST
     arch: str | None = None
     instrumentation_mode: str = ""
     # Fields only some triton releases pass come from ReleaseSpecificBackendOptions.
@@ -60,7 +60,7 @@ class InterpreterBackend(BaseBackend):
 
     binary_ext = "pysrc"
     #: The ``GPUTarget.backend`` this compiler accepts.
-    TARGET = BACKEND_NAME
+    TARGET = HOST
 
     @classmethod
     def supports_target(cls, target: GPUTarget) -> bool:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
-from . import BACKEND_NAME, TARGETS
+from ..names import HOST, HOST_DEVICES
 
 
 class InterpreterUtils:
@@ -73,7 +73,7 @@ class InterpreterLauncher:
 
     def __new__(cls, src, metadata):
         target = metadata.target
-        if target.backend in TARGETS:
+        if target.backend in HOST_DEVICES:
             return super().__new__(cls)
         # A kernel of another backend (a CUDA kernel from a cache) loaded while
         # this driver was active: give it to the driver of the backend that
@@ -135,14 +135,14 @@ def foreign_backend_active() -> bool:
     """Whether a Triton backend that is not this plugin's (NVIDIA's, AMD's) has an active driver."""
     from triton.backends import backends
 
-    return any(b.driver.is_active() for name, b in backends.items() if name not in TARGETS)
+    return any(b.driver.is_active() for name, b in backends.items() if name not in HOST_DEVICES)
 
 
 class InterpreterDriver(DriverBase):
     """Triton's driver for the host: target ``cpu``, one device, no streams."""
 
     #: The Triton target and the torch device type of this driver's kernels.
-    TARGET = DEVICE = BACKEND_NAME
+    TARGET = DEVICE = HOST
 
     def __init__(self) -> None:
         super().__init__()

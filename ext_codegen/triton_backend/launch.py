@@ -117,7 +117,7 @@ def _scalar_argument(value, signature_type: str | None):
     small) and leaves a float a Python float, which Triton then treats as an
     fp32 constant.  Inductor passes a 0-d float64 cpu tensor to a kernel by
     value (``tmp1 = in_ptr1``, signature ``fp64``): ``libdevice.atan2(x, tmp1)``
-    then met ``(fp64, fp32)`` and failed (found by ``tests/test_fuzz.py``).  A
+    then met ``(fp64, fp32)`` and failed (found by ``tests/end_to_end/test_fuzz.py``).  A
     GPU launcher converts by the signature; so does this.
     """
     ty = _SCALAR_TYPES.get(signature_type or "")

@@ -23,7 +23,7 @@ import contextlib
 import numpy as np
 
 from ... import compat
-from ...triton_backend import TARGETS
+from ...names import HOST_DEVICES
 from ...triton_backend.fastpath.affine import is_symbolic
 from .instrument import installed, interpreted, kernel_line, pointer_names, source_lines
 
@@ -67,7 +67,7 @@ class _Checker:
         self.tensors = {
             name: (value, _extent(value)) for name, value in args.items()
             if hasattr(value, "data_ptr") and getattr(value, "device", None) is not None
-            and value.device.type in TARGETS
+            and value.device.type in HOST_DEVICES
         }
         self.pointers = pointer_names(self.file_name)
         self.depth = 0  # Triton's create_load calls create_masked_load: check once

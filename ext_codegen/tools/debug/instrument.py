@@ -16,7 +16,8 @@ import fnmatch
 import functools
 import sys
 
-from ...triton_backend import TARGETS, launch
+from ...names import HOST_DEVICES
+from ...triton_backend import launch
 
 
 class NoSuchKernel(LookupError):
@@ -33,10 +34,10 @@ def interpreted(device) -> None:
     if device is None:
         return
     kind = getattr(device, "type", None) or str(device).split(":")[0]
-    if kind not in TARGETS:
+    if kind not in HOST_DEVICES:
         raise ValueError(
             f"kernels for device {kind!r} do not run in Triton's interpreter, so they cannot be debugged here; "
-            f"these tools work on the devices {', '.join(TARGETS)}"
+            f"these tools work on the devices {', '.join(HOST_DEVICES)}"
         )
 
 

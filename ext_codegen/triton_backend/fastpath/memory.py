@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ... import compat
-from .. import TARGETS
+from ...names import HOST_DEVICES
 from .affine import Affine, LazyFull, bounds, is_symbolic, uniform
 
 tl = compat.triton_language()
@@ -32,7 +32,7 @@ class Buffers:
         for value in args.values():
             storage = getattr(value, "untyped_storage", None)
             # host memory: cpu tensors and the extdev device's (its allocator is the host's)
-            if storage is None or getattr(value, "device", None) is None or value.device.type not in TARGETS:
+            if storage is None or getattr(value, "device", None) is None or value.device.type not in HOST_DEVICES:
                 continue
             st = storage()
             start, nbytes = st.data_ptr(), st.nbytes()
