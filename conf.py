@@ -13,6 +13,8 @@ import warnings
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DOCS = os.path.join(ROOT, "docs")
 sys.path.insert(0, ROOT)
+# The docs' own Sphinx extensions (render_results: the benchmark tables and plots).
+sys.path.insert(0, os.path.join(DOCS, "_ext"))
 
 import ext_codegen  # noqa: E402
 import torch  # noqa: E402
@@ -34,11 +36,12 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx_autodoc_typehints",
     "sphinx_copybutton",
+    "render_results",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "_generated/*.md", "results/*.md", "results/**/*.md", "_inv"]
+exclude_patterns = ["_build", "_generated/*.md", "results/*.md", "results/**/*.md", "_inv", "_ext"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -52,6 +55,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"torch\._.*"),
     (r"py:.*", r"triton\.backends\..*"),
     (r"py:.*", r"triton\.runtime\..*"),
+    # tl.tensor and its kin: the Triton inventory lists functions and modules only
+    (r"py:class", r"triton\.language\.core\..*"),
     # not in the offline inventories (docs/_inv)
     (r"py:class", r"torch\.(Event|Stream)"),
     (r"py:class", r"pathlib\.Path"),
@@ -100,15 +105,3 @@ html_title = f"ext_codegen {release}"
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
-
-
-def _render_results(app):
-    """Write the tables and plots the pages include, from the committed JSON results."""
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    import render
-
-    render.render_all(os.path.join(DOCS, "_generated"))
-
-
-def setup(app):
-    app.connect("builder-inited", _render_results)

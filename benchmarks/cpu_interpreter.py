@@ -1,8 +1,8 @@
 """Eager vs stock Inductor (C++) vs ext_codegen (Triton interpreter) on this machine's CPU.
 
-``python benchmarks/cpu_interpreter.py`` writes ``benchmarks/results/cpu_interpreter.json``;
-the docs build turns it into a table and a plot (:func:`render_markdown`,
-:func:`render_plot`, called by ``benchmarks/render.py``).
+``python benchmarks/cpu_interpreter.py`` writes ``docs/results/benchmarks/cpu_interpreter.json``;
+the docs build turns it into a table and a plot (``docs/_ext/render_results.py``,
+which reads the JSON and never imports this script).
 
 All timings come from one process, interleaved: each round times eager, then the
 compiled function(s), once each, so a machine that gets busier halfway through
@@ -57,6 +57,10 @@ SIZES = [
 TARGETS = {"pointwise_chain": 10, "row_sum_plus_max": 10, "cumsum": 10, "cumprod": 10, "logcumsumexp": 10,
            "cumsum_both": 10, "sort_values": 10}
 DEFAULT_TARGET = 20
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The one home of committed results, which the docs render.
+DEFAULT_OUT = os.path.join(ROOT, "docs", "results", "benchmarks", "cpu_interpreter.json")
 
 SAMPLE_MS = 5.0  # a sample repeats a call until it takes at least this long
 
@@ -306,8 +310,7 @@ def main(argv=None):
     p.add_argument("--only", nargs="*", help="run only these cases")
     p.add_argument("--profile", metavar="CASE", help="print a cProfile of one case instead of benchmarking")
     p.add_argument("--no-fast-paths", action="store_true", help="with --profile: the interpreter without them")
-    p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                                                 "cpu_interpreter.json"))
+    p.add_argument("--out", default=DEFAULT_OUT, help="JSON to write (default: %(default)s)")
     args = p.parse_args(argv)
     if args.profile:
         profile(args.profile, fast=not args.no_fast_paths)
@@ -349,130 +352,6 @@ def main(argv=None):
         json.dump(result, f, indent=1)
         f.write("\n")
     return 0
-
-
-# ---------------------------------------------------------------- rendering
-
-_LABELS = {
-    "pointwise_chain": "`(x.sin()*2 + x.cos()).relu()`",
-    "row_sum_plus_max": "`x.sum(-1) + x.amax(-1)`",
-    "softmax": "`softmax(x, -1)`",
-    "layer_norm": "`layer_norm(x, w, b)`",
-    "rms_norm": "RMSNorm",
-    "column_sum": "`x.sum(0)` (non-contiguous)",
-    "cumsum": "`x.cumsum(1)`",
-    "cumprod": "`x.cumprod(1)`",
-    "logcumsumexp": "`x.logcumsumexp(1)`",
-    "cumsum_both": "`(x.cumsum(0), x.cumsum(1))`",
-    "sort_values": "`x.sort(1).values`",
-    "ln_mlp_block": "LayerNorm + GELU MLP block",
-}
-
-
-def _ms(value: float) -> str:
-    return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
-
-
-def render_markdown(result: dict) -> str:
-    """The results as MyST Markdown: the benchmark table, then the cost model, each between markers.
-
-    A page can include one part with ``{include}``'s ``:start-after:`` and
-    ``:end-before:`` options (``<!-- results -->`` ... ``<!-- end results -->``,
-    ``<!-- cost-model -->`` ... ``<!-- end cost-model -->``).
-    """
-    lines = [
-        "<!-- results -->",
-        "",
-        "| case | shape | eager (ms) | eager, 1 thread (ms) | stock Inductor, C++ (ms) "
-        "| ext, interpreted (ms) | ext without replay (ms) | ext without fast paths (ms) | ext on extdev (ms) "
-        "| extdev / cpu | ext / eager | target | programs per call | first call (s) | launches while compiling |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-    ]
-    for name, row in result["cases"].items():
-        ratio, target = row["ext_over_eager"], row.get("target", TARGETS.get(name, DEFAULT_TARGET))
-        verdict = "met" if ratio <= target else "missed"
-        shape = "×".join(str(s) for s in row["shape"]) if row["shape"][0] != 1 else str(row["shape"][1])
-        cells = [_LABELS.get(name, name), shape] + [
-            _ms(row[key]) if key in row else "–"
-            for key in ("eager_ms", "eager_1thread_ms", "stock_ms", "ext_ms", "ext_no_replay_ms", "ext_plain_ms",
-                        "ext_extdev_ms")
-        ] + [f"{row['extdev_over_cpu']:.2f}" if "extdev_over_cpu" in row else "–", f"{ratio:,.1f}×",
-             f"≤ {target}× ({verdict})", str(row["programs_per_call"]),
-             f"{row['first_call_s']:.2f}" if "first_call_s" in row else "–", str(row.get("compile_launches", "–"))]
-        lines.append("| " + " | ".join(cells) + " |")
-    load = result.get("load_average")
-    load_note = f" The load average was {load[0]:.1f} before and {load[3]:.1f} after." if load else ""
-    lines += [
-        "",
-        f"Measured {result['date']} on {result['machine']} with torch {result['torch']}, "
-        f"triton {result['triton']} and numpy {result.get('numpy', '?')}: each number is the best of "
-        f"{result['repeat']} interleaved rounds (the JSON also keeps the medians), and *ext / eager* "
-        f"divides by the faster of the two eager columns.{load_note} "
-        "Generated from `benchmarks/results/cpu_interpreter.json`.",
-        "",
-        "<!-- end results -->",
-        "",
-    ]
-    costs = result.get("cost_model")
-    if costs:
-        lines += [
-            "<!-- cost-model -->",
-            "",
-            "| cost | measured | replayed | measured on |",
-            "|---|--:|--:|---|",
-            *([f"| fixed cost of one launch of one program instance | {costs['launch_ms']:.2f} ms "
-               + (f"| {costs['launch_replayed_ms']:.2f} ms " if "launch_replayed_ms" in costs else "| – ")
-               + "| a copy kernel on 16 elements |"] if "launch_ms" in costs else []),
-            f"| fixed cost of one program instance | {costs['program_ms']:.2f} ms "
-            + (f"| {costs['program_replayed_ms']:.3f} ms " if "program_replayed_ms" in costs else "| – ")
-            + "| a copy kernel on 16 elements, 256 instances |",
-            f"| one `tl` operation, whatever the block size | {costs['op_us']:.0f} µs "
-            + (f"| {costs['op_replayed_us']:.1f} µs " if "op_replayed_us" in costs else "| – ")
-            + "| one more `v + 1.0` on a 16-element block |",
-            f"| one elementwise operation, per element | {costs['add_ns']:.2f} ns | same "
-            "| one more `v + 1.0` on a 2²⁰-element block |",
-            f"| load + store, per element, Triton's own | {costs['copy_ns_triton']:.0f} ns | same "
-            "| a copy kernel on one 2²⁰-element block, fast paths off |",
-            f"| load + store, per element, fast paths | {costs['copy_ns_fast']:.1f} ns | same "
-            "| the same kernel, fast paths on |",
-            "",
-            f"Measured in the same run as the benchmark results ({result['date']}, {result['machine']}).",
-            "",
-            "<!-- end cost-model -->",
-            "",
-        ]
-    return "\n".join(lines)
-
-
-def render_plot(result: dict, path: str) -> None:
-    """Milliseconds per call for each case and column, log scale, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(result["cases"])
-    columns = [("eager_ms", "eager"), ("eager_1thread_ms", "eager, 1 thread"), ("stock_ms", "stock Inductor (C++)"),
-               ("ext_ms", "ext, interpreted"), ("ext_no_replay_ms", "ext without replay"),
-               ("ext_plain_ms", "ext without fast paths"),
-               ("ext_extdev_ms", "ext on extdev")]
-    columns = [c for c in columns if all(c[0] in result["cases"][n] for n in names)]
-    fig, ax = plt.subplots(figsize=(9.5, 4.6), dpi=110)
-    width = 0.8 / len(columns)
-    for i, (key, label) in enumerate(columns):
-        xs = [j + (i - (len(columns) - 1) / 2) * width for j in range(len(names))]
-        ax.bar(xs, [result["cases"][n][key] for n in names], width, label=label)
-    ax.set_yscale("log")
-    ax.set_ylabel("ms per call (log scale)")
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels([n.replace("_", " ") for n in names], rotation=15)
-    ax.set_title(f"best of {result['repeat']} rounds; {result['machine']}; torch {result['torch']}, "
-                 f"triton {result['triton']}", fontsize=9)
-    ax.legend(fontsize=8, ncols=len(columns), loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
-    ax.grid(axis="y", which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Stock Inductor against ext_codegen on a CUDA GPU: kernel time, bandwidth and compile time.
 
-``python benchmarks/gpu_parity.py`` writes ``benchmarks/results/gpu_parity.json``.
+``python benchmarks/gpu_parity.py`` writes ``docs/results/benchmarks/gpu_parity.json``, which
+the docs build turns into a table and a figure (``docs/_ext/render_results.py``, which
+reads the JSON and never imports this script).
 
 Both backends run in one process.  Each compile gets a cache directory of its
 own (Inductor's and Triton's, through ``torch._inductor.utils.fresh_cache``,
@@ -19,8 +21,7 @@ a device-to-device copy (bytes read + bytes written) and a bf16 matrix product.
 
 ``--tiny`` shrinks every case (for tests); ``--device cpu`` runs the same
 logic on a machine without a GPU (stock C++ against the Triton interpreter),
-only to check the script.  ``render_markdown`` and ``render_plot`` turn the
-JSON into the docs' table and figure.
+only to check the script.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases as C  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_OUT = os.path.join(HERE, "results", "gpu_parity.json")
+DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "docs", "results", "benchmarks", "gpu_parity.json")
 BACKENDS = ("stock", "ext")
 TARGETS = {"ratio_max": 1.01, "bandwidth_min_fraction": 0.90, "compile_ratio_max": 1.05}
 QUANTILES = (0.1, 0.5, 0.9)
@@ -665,101 +666,17 @@ def write_json(obj, path):
     os.replace(tmp, path)
 
 
-# ---------------------------------------------------------------------------
-# Rendering (the docs call these at build time)
-# ---------------------------------------------------------------------------
-
-def _fmt(x, digits=3):
-    return "n/a" if x is None else f"{x:.{digits}f}"
-
-
-def _yes(ok):
-    return "n/a" if ok is None else ("yes" if ok else "**no**")
-
-
-def render_markdown(result: dict) -> str:
-    """The result as Markdown (a pipe table with a short preamble), for MyST."""
-    dev, ver, ceil = result["device"], result["versions"], result["ceilings"]
-    t = result["targets"]
-    lines = [
-        f"Measured on **{dev['name']}** on {result['date'][:10]} with torch {ver['torch']}, "
-        f"triton {ver['triton']} (ext_codegen {ver['ext_codegen']}"
-        + (f", commit `{ver['git_commit']}`" if ver.get("git_commit") else "") + ").",
-        f"Ceilings measured in the same run: device-to-device copy **{ceil['copy_gbps']:.0f} GB/s** "
-        f"(bytes read + written), {ceil['matmul_shape']} matrix product **{ceil['matmul_tflops']:.0f} TFLOP/s**.",
-        "",
-        "| case | shape | dtype | stock ms | ext ms | ext/stock (round range) | achieved, ext | of ceiling "
-        "| compile s stock / ext | compile ratio | same kernels | max rel. error |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|:-:|---:|",
-    ]
+def summary(result: dict) -> str:
+    """One line per case for the terminal; the docs' table is rendered from the JSON."""
+    lines = []
     for row in result["cases"]:
-        if "error" in row or "ratio" not in row:
-            lines.append(f"| {row['name']} | {row.get('shape', '')} | | failed: "
-                         f"{row.get('error', 'no result').splitlines()[0][:80].replace('|', '/')} "
-                         "| | | | | | | | |")
+        if "ratio" not in row:
+            lines.append(f"{row['name']:16s} failed: {row.get('error', 'no result').splitlines()[0][:100]}")
             continue
-        s, e = row["stock"], row["ext"]
-        if row["bound"] == "memory":
-            achieved = f"{e['gbps']:.0f} GB/s"
-        else:
-            achieved = f"{e['tflops']:.0f} TFLOP/s"
-        frac = f"{100 * e['fraction_of_ceiling']:.0f} % (stock {100 * s['fraction_of_ceiling']:.0f} %)"
-        lines.append(
-            f"| {row['name']} | {row['shape']} | {row['dtype']} | {s['ms']:.4f} | {e['ms']:.4f} "
-            f"| {row['ratio']:.3f} ({row['ratio_min']:.3f}–{row['ratio_max']:.3f}) | {achieved} | {frac} "
-            f"| {s['compile_s_median']:.1f} / {e['compile_s_median']:.1f} | {row['compile_ratio']:.2f} "
-            f"| {_yes(row['same_code'])} | {row['max_rel_err']:.1e}{'' if row['correct'] else ' **over tolerance**'} |"
-        )
-    ok = [r for r in result["cases"] if "ratio" in r]
-    lines += [
-        "",
-        f"Targets: ext/stock ≤ {t['ratio_max']} (met by {sum(r['meets']['ratio'] for r in ok)} of {len(ok)} "
-        f"cases), memory-bound cases ≥ {100 * t['bandwidth_min_fraction']:.0f} % of the copy ceiling "
-        f"(met by {sum(r['meets'].get('bandwidth', False) for r in ok)} of "
-        f"{sum('bandwidth' in r['meets'] for r in ok)}), compile ratio ≤ {t['compile_ratio_max']} "
-        f"(met by {sum(r['meets']['compile_ratio'] for r in ok)} of {len(ok)}).",
-        "",
-    ]
+        lines.append(f"{row['name']:16s} stock {row['stock']['ms']:.4f} ms  ext {row['ext']['ms']:.4f} ms  "
+                     f"ext/stock {row['ratio']:.3f}  compile ratio {row['compile_ratio']:.2f}  "
+                     f"{'correct' if row['correct'] else 'OVER TOLERANCE'}")
     return "\n".join(lines)
-
-
-def render_plot(result: dict, path: str) -> None:
-    """Two panels: ext/stock time ratio per case, and each side's fraction of its ceiling."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [r for r in result["cases"] if "ratio" in r]
-    names = [r["name"] for r in rows]
-    y = list(range(len(rows)))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 0.45 * len(rows) + 1.8), sharey=True)
-    ratios = [r["ratio"] for r in rows]
-    lo = [r["ratio"] - r["ratio_min"] for r in rows]
-    hi = [r["ratio_max"] - r["ratio"] for r in rows]
-    ax1.barh(y, [x - 1 for x in ratios], left=1, xerr=[lo, hi], color="#4c72b0", capsize=3)
-    ax1.axvline(1.0, color="black", lw=0.8)
-    for v in (result["targets"]["ratio_max"], 2 - result["targets"]["ratio_max"]):
-        ax1.axvline(v, color="#c44e52", ls="--", lw=0.8)
-    span = max([0.02] + [abs(r["ratio_max"] - 1) for r in rows] + [abs(r["ratio_min"] - 1) for r in rows])
-    ax1.set_xlim(1 - 1.2 * span, 1 + 1.2 * span)
-    ax1.set_yticks(y, names)
-    ax1.invert_yaxis()
-    ax1.set_xlabel("median time, ext / stock (whiskers: range over rounds)", fontsize=9)
-    ax1.set_title("Time ratio (dashed: ±1 % target)")
-    h = 0.38
-    for k, (side, color) in enumerate((("stock", "#8c8c8c"), ("ext", "#55a868"))):
-        ax2.barh([v + (k - 0.5) * h for v in y], [100 * r[side]["fraction_of_ceiling"] for r in rows], height=h,
-                 color=color, label=side)
-    ax2.axvline(100 * result["targets"]["bandwidth_min_fraction"], color="#c44e52", ls="--", lw=0.8)
-    ax2.set_xlabel("% of measured ceiling: copy (memory-bound), matmul (compute-bound)", fontsize=9)
-    ax2.set_title("Against the measured ceilings (dashed: 90 %)")
-    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8, frameon=False)
-    fig.suptitle(f"{result['device']['name']} — torch {result['versions']['torch']}, "
-                 f"triton {result['versions']['triton']}, {result['date'][:10]}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -783,8 +700,6 @@ def parse_args(argv=None):
                    help="after this many seconds, skip extra compile rounds, half the timing rounds, no profile")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the per-kernel profile")
     p.add_argument("--code-out", default="", help="also write each backend's generated code (normalized)")
-    p.add_argument("--render", default="", metavar="DIR",
-                   help="only render an existing --out JSON into DIR/gpu_parity.md and DIR/gpu_parity.png")
     opts = p.parse_args(argv)
     opts.cache_root = tempfile.mkdtemp(prefix="gpu_parity_cache_")
     return opts
@@ -792,19 +707,11 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     opts = parse_args(argv)
-    if opts.render:
-        with open(opts.out) as f:
-            result = json.load(f)
-        os.makedirs(opts.render, exist_ok=True)
-        with open(os.path.join(opts.render, "gpu_parity.md"), "w") as f:
-            f.write(render_markdown(result))
-        render_plot(result, os.path.join(opts.render, "gpu_parity.png"))
-        return 0
     if opts.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA GPU: use --device cpu --tiny to check the script", file=sys.stderr)
         return 2
     result = run(opts)
-    print(render_markdown(result))
+    print(summary(result))
     return 0 if all("ratio" in r for r in result["cases"]) else 1
 
 

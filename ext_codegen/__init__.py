@@ -1,6 +1,6 @@
 """ext_codegen: an out-of-tree PyTorch Inductor backend that generates Triton and runs it.
 
-The package has four parts, a folder each, and a few modules at the top:
+The package has five parts, a folder each, and a few modules at the top:
 
 * **the extension points and their registration** (:mod:`ext_codegen.inductor`):
   the four classes Inductor is given, the registration that puts them in
@@ -13,12 +13,21 @@ The package has four parts, a folder each, and a few modules at the top:
   memory, for the chapter on bringing your own device.
 * **the tools** (:mod:`ext_codegen.tools`): the conformance sweep, the
   debugging tools and the code-reading helpers the docs use.
-* at the top: :mod:`ext_codegen.compat` (every difference between torch and
-  triton releases), :mod:`ext_codegen.names` (the names all parts share),
-  :mod:`ext_codegen.autoload` (what ``import torch`` runs) and ``__main__``.
+* **the compatibility layer** (:mod:`ext_codegen.compat`): every difference
+  between the supported torch and triton releases.
+* at the top: :mod:`ext_codegen.names` (the names all parts share),
+  :mod:`ext_codegen.autoload` (what ``import torch`` runs) and ``__main__``
+  (``python -m ext_codegen``).
 
-Each part's ``__init__`` says what the part may import, and
-``tests/docs/test_layout.py`` checks it for every module.
+Each part's ``__init__`` (and each module at the top) says what it may
+import, in a paragraph of its own that begins with those words.
+``tests/docs/test_layout.py`` checks every module against it, and checks that
+no module imports another by a computed name, that there is no import
+circle, and that what one module takes from another is public there.
+
+What it may import: :mod:`ext_codegen.names` (for ``__version__``) and
+:mod:`ext_codegen.inductor` (the public names, on first use); nothing else of
+the package.
 
 The public names are imported on first use.  Triton imports this package's
 ``triton_backend`` plugin while *it* is being imported, which can happen in
@@ -36,7 +45,7 @@ interface; here it is :class:`~ext_codegen.inductor.device_interface.CPUDeviceIn
 True
 """
 
-__version__ = "0.1.0"
+from .names import VERSION as __version__
 
 _PUBLIC = {
     "device_interface": ("CPUDeviceInterface", "ExtdevDeviceInterface"),

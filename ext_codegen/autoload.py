@@ -34,6 +34,10 @@ the autoload runs while that module is still half-imported, and importing
 the registration then would fail.  The device is loaded at once and the
 registration waits until :mod:`ext_codegen.inductor.registration` has finished
 loading (it registers what :mod:`ext_codegen.inductor.pending` holds, last).
+
+What it may import: :mod:`ext_codegen.names`, :mod:`ext_codegen.device` and
+:mod:`ext_codegen.inductor` (its :mod:`~ext_codegen.inductor.pending` at
+once, the registration when it runs); nothing else of the package.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ def entry_point() -> None:
         return  # see the module docstring: PyTorch would put extdev ahead of CUDA
     from . import device
 
-    if not device._autoload():
+    if not device.load_or_warn():
         return
     if any(name in sys.modules for name in COMPILER_PACKAGES):
         _register_when_ready()

@@ -124,7 +124,7 @@ def _env_for_children() -> dict:
 
 
 def _test_id(classname: str, name: str) -> str:
-    """A readable id: ``docs/page.md``, ``tests/test_x.py::test_y``, or a doctest's dotted name."""
+    """A readable id: ``docs/page.md``, ``tests/part/test_x.py::test_y``, or a doctest's dotted name."""
     if name.endswith(".md"):
         return classname.rsplit(".", 2)[0].replace(".", "/") + "/" + name
     if name.startswith(classname + ".") or not classname:

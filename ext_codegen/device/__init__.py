@@ -6,9 +6,10 @@ fallback), the ``torch.extdev`` device module, and PyTorch's device autoload.
 It gives Inductor a device that is not ``cpu`` to compile for on any machine
 (pytorch#181093, #189138, #189137).
 
-It may import ``torch`` and its own files only: never Inductor or Dynamo, never
-the rest of ext_codegen, so that ``import torch`` can load it through the
-``torch.backends`` entry point while torch itself is still being imported.
+What it may import: ``torch``, :mod:`ext_codegen.names` and its own files;
+never Inductor or Dynamo, never the rest of ext_codegen, so that ``import
+torch`` can load it through the ``torch.backends`` entry point while torch
+itself is still being imported.
 
 >>> import torch, ext_codegen.device
 >>> ext_codegen.device.load()
@@ -54,11 +55,12 @@ def load() -> None:
     _loaded = True
 
 
-def _autoload() -> bool:
-    """Load the device for PyTorch's autoload (:func:`ext_codegen.autoload.extdev`); ``False`` if it cannot be built.
+def load_or_warn() -> bool:
+    """Load the device for PyTorch's autoload; ``False``, with a warning, if it cannot be built.
 
-    A failed build warns instead of failing ``import torch`` for every user of
-    this environment; any other error propagates, and torch adds that
+    :func:`ext_codegen.autoload.entry_point` calls it.  A failed build warns
+    instead of failing ``import torch`` for every user of this environment;
+    any other error propagates, and torch adds that
     ``TORCH_DEVICE_BACKEND_AUTOLOAD=0`` turns autoloading off.
     """
     import warnings
@@ -77,7 +79,7 @@ def _autoload() -> bool:
     return True
 
 
-# Last, so that ``load`` and ``_autoload`` exist when ``import torch`` calls back into this package:
+# Last, so that ``load`` and ``load_or_warn`` exist when ``import torch`` calls back into this package:
 # importing any of its modules first imports torch (and with it the autoload) from here, before the
 # module itself starts importing torch and could be found half-initialised by the autoload.
 import torch  # noqa: E402,F401

@@ -14,9 +14,12 @@ file                        what Inductor (or Dynamo) calls it for
 
 What it may import: torch, Inductor, :mod:`ext_codegen.compat`,
 :mod:`ext_codegen.names`, the device (:mod:`ext_codegen.device`, which
-registering ``extdev`` loads) and the Triton plugin's driver and compiler
-(:mod:`ext_codegen.triton_backend`: registering gives Triton its driver back
-and keys Inductor's caches by the plugin's version).  Never the tools.
-Importing this folder's ``__init__`` imports nothing, so the autoload can
-reach :mod:`.pending` while torch is still being imported.
+registering ``extdev`` loads), the Triton plugin's
+:mod:`ext_codegen.triton_backend.driver` and
+:mod:`ext_codegen.triton_backend.compiler` (registering gives Triton its
+driver back and keys Inductor's caches by the plugin's version) and its own
+modules; never the rest of the plugin, the tools, :mod:`ext_codegen.autoload`
+or the package's ``__init__``.  Importing this folder's ``__init__`` imports
+nothing, so the autoload can reach :mod:`.pending` while torch is still being
+imported.
 """

@@ -263,15 +263,14 @@ class ExtdevDeviceInterface(_TorchDeviceInterface):
         _require_triton_backend("extdev")
 
 
-
 def _require_triton_backend(name: str) -> None:
     """Raise Triton's own "unavailable" error if the package's backend ``name`` was not discovered."""
     import triton.backends
 
-    from .. import compat
+    from ..compat import torch_versions
 
     if name not in triton.backends.backends:
-        raise compat.triton_unavailable_error()(
+        raise torch_versions.triton_unavailable_error()(
             f"the {name!r} Triton backend of ext_codegen is not installed: "
             "install the package (pip install -e .) so that its "
             "'triton.backends' entry point is registered"

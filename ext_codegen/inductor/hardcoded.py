@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import compat
+from ..compat import torch_versions
 
 _undo: dict[str, list[Callable[[], None]]] = {}
 
@@ -88,11 +88,11 @@ def _time_on_host(benchmarker, _callable, *, warmup: int, rep: int, **kwargs) ->
 
 
 def _benchmarker(device: str) -> Callable[[], None]:
-    return compat.register_benchmarker(device, _time_on_host)
+    return torch_versions.register_benchmarker(device, _time_on_host)
 
 
 def _template_heuristics(device: str) -> Callable[[], None]:
-    registry = compat.template_heuristic_registry()
+    registry = torch_versions.template_heuristic_registry()
     added = []
     if registry is None:
         return lambda: None

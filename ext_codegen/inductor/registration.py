@@ -45,7 +45,8 @@ from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.custom_graph_pass import CustomGraphModulePass
 
-from .. import compat
+from ..compat import triton_versions
+from ..names import VERSION
 from . import hardcoded, pending
 from .device_interface import CPUDeviceInterface, ExtdevDeviceInterface
 from .device_op_overrides import CPUDeviceOpOverrides, ExtdevDeviceOpOverrides
@@ -70,10 +71,9 @@ class CacheKeyPass(CustomGraphModulePass):
         return None
 
     def uuid(self) -> str:
-        from .. import __version__
         from ..triton_backend.compiler import PLUGIN_VERSION
 
-        return f"ext_codegen-{__version__}-plugin{PLUGIN_VERSION}-{source_hash()}-{self.device}"
+        return f"ext_codegen-{VERSION}-plugin{PLUGIN_VERSION}-{source_hash()}-{self.device}"
 
 
 @functools.cache
@@ -134,7 +134,7 @@ def register(device: str = "cpu") -> None:
                 "backend the process's accelerator ahead of CUDA, and backward passes on CUDA tensors "
                 "then fail in this process (see ext_codegen.autoload)", RuntimeWarning, stacklevel=2)
         extdev.load()  # the eager device first (a no-op once autoloaded)
-        compat.choose_triton_default_driver()  # before the extdev driver may say it is active
+        triton_versions.choose_triton_default_driver()  # before the extdev driver may say it is active
     _initialise_inductor_registries()
     saved = _Saved(
         codegen=codegen_common.device_codegens.get(device, _MISSING),

@@ -21,7 +21,7 @@ from torch._inductor import config
 from torch._inductor.codegen.triton import TritonScheduling
 from torch._inductor.scheduler import BaseScheduling
 
-from .. import compat
+from ..compat import torch_versions
 from ..names import HOST_DEVICES
 
 
@@ -39,7 +39,7 @@ def _one_configuration(node):
     device = node.get_device() if hasattr(node, "get_device") else None
     if device is None or device.type not in HOST_DEVICES:
         return contextlib.nullcontext()
-    return config.patch(compat.single_config_options())
+    return config.patch(torch_versions.single_config_options())
 
 
 class ExtensionScheduling(BaseScheduling):
@@ -149,5 +149,5 @@ class ExtensionScheduling(BaseScheduling):
 
 # Hooks that only some torch releases have (codegen_nested_reduction in 2.13
 # and 2.14, the staged-reduction hooks of 2.15, ...) are forwarded the same
-# way; compat.SCHEDULING_HOOKS lists them with the release that added each.
-compat.forward_release_specific_hooks(ExtensionScheduling)
+# way; torch_versions.SCHEDULING_HOOKS lists them with the release that added each.
+torch_versions.forward_release_specific_hooks(ExtensionScheduling)

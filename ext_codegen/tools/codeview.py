@@ -13,13 +13,15 @@ pieces out so the docs and the command line can show them.
 ['k']
 >>> launches(code)
 ['k.run(buf0, 8)']
+>>> streams("raw_streamNone = get_raw_stream(None)\\nk.run(buf0, 8, stream=raw_streamNone)")
+['raw_streamNone = get_raw_stream(None)']
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["kernels", "kernel_names", "launches"]
+__all__ = ["kernels", "kernel_names", "launches", "streams"]
 
 
 def kernels(code: str) -> list[str]:
@@ -40,3 +42,15 @@ def kernel_names(code: str) -> list[str]:
 def launches(code: str) -> list[str]:
     """The wrapper lines that launch a kernel (``<name>.run(...)``), stripped."""
     return [line.strip() for line in code.splitlines() if re.search(r"\w\.run\(", line)]
+
+
+def streams(code: str) -> list[str]:
+    """The wrapper lines that fetch the stream a launch passes as ``stream=``, stripped, each once.
+
+    Inductor names the variable after the device index it asks about:
+    ``raw_stream0 = get_raw_stream(0)`` for device 0, and
+    ``raw_streamNone = get_raw_stream(None)`` on cpu, whose tensors have no
+    index (``stream0``, ``streamNone`` before torch 2.13).
+    """
+    found = [line.strip() for line in code.splitlines() if re.match(r"\s*\w+ = get_raw_stream\(", line)]
+    return list(dict.fromkeys(found))

@@ -24,10 +24,14 @@ file                what it is for
 ``fastpath/``       index arithmetic kept symbolic, loads and stores as numpy views
 ==================  =============================================================
 
-What it may import: triton, torch, numpy and :mod:`ext_codegen.compat`; never
-the extension points, the registration or the tools (the plugin serves any
-Triton kernel, whoever generated it).  Triton imports this package while
-``import triton`` itself is running, possibly from inside ``import torch``:
-``compiler.py`` and ``driver.py`` import torch only inside functions, and
-the rest is imported on a kernel's first launch.
+What it may import: triton, torch, numpy, :mod:`ext_codegen.compat`,
+:mod:`ext_codegen.names` and its own modules; never the extension points,
+the registration, the device or the tools (the plugin serves any Triton
+kernel, whoever generated it).  Tools reach the launcher through what they
+register: the list :data:`.launch.instruments`, or an entry point of the
+``ext_codegen.instruments`` group (:data:`.launch.INSTRUMENTS_GROUP`), which
+the launcher loads without naming the package that provides it.  Triton
+imports this package while ``import triton`` itself is running, possibly
+from inside ``import torch``: ``compiler.py`` and ``driver.py`` import torch
+only inside functions, and the rest is imported on a kernel's first launch.
 """

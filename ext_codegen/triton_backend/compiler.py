@@ -16,7 +16,7 @@ from types import ModuleType
 
 from triton.backends.compiler import BaseBackend, GPUTarget
 
-from ..compat import ReleaseSpecificBackendOptions
+from ..compat import triton_versions
 from ..names import HOST
 
 # Bumped whenever what this backend produces for a kernel changes, so that
@@ -25,7 +25,7 @@ PLUGIN_VERSION = "1"
 
 
 @dataclasses.dataclass(frozen=True)
-class InterpreterOptions(ReleaseSpecificBackendOptions):
+class InterpreterOptions(triton_versions.ReleaseSpecificBackendOptions):
     """The compile options Triton's JIT passes to a backend; GPU-only ones are accepted and ignored."""
 
     num_warps: int = 4

@@ -11,11 +11,10 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from .. import compat
-from .gaps.libdevice import cuda_libdevice
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
+from .gaps.libdevice import cuda_libdevice
 
 # A function whose globals name both ``triton.language`` and
 # ``triton.language.core``, so that one ``_patch_lang`` covers every module

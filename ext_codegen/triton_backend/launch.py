@@ -13,13 +13,14 @@ afterwards.
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
 import numpy as np
 import torch
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from .. import compat
+from ..compat import triton_versions
 from . import fastpath, gaps, replay
 from .gaps import scans, sorting
 from .gaps.dtypes import to_numpy
@@ -27,10 +28,10 @@ from .gaps.jit_helpers import interpretable
 from .language import patch_language
 from .widening import widen_x_block
 
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
-
-_kernels: dict[Any, tuple] = {}
+#: Every kernel launched in this process (its ``JITFunction``), with what its
+#: launches reuse: the interpretable function, its rewritten body, its
+#: constexpr parameters and the ``JITFunction`` with its Python function.
+prepared: dict[Any, tuple] = {}
 
 #: Number of kernel launches executed by the interpreter in this process
 #: (the conformance tool uses it to tell "ran our kernels" from "fell back").
@@ -40,8 +41,10 @@ program_count = 0
 
 #: Instruments: the one hook through which a tool wraps a launch (the
 #: debugging tools of ``ext_codegen.tools.debug`` use it; the plugin knows none
-#: of them).  Each entry is called once per launch, after the language patch,
-#: the gaps and the fast paths are installed, as
+#: of them).  A tool appends to this list, or returns instruments from an
+#: entry point of :data:`INSTRUMENTS_GROUP`.  Each is called once per
+#: launch, after the language patch, the gaps and the fast paths are
+#: installed, as
 #: ``instrument(kernel, fn, args, scope, builder)``: ``kernel`` is the kernel's
 #: ``JITFunction`` (its ``__name__``, its generated ``file_name``), ``fn`` the
 #: rewritten Python function that runs one program instance, ``args`` the
@@ -50,26 +53,51 @@ program_count = 0
 #: launch ends) and ``builder`` the interpreter's builder (``grid_dim`` is
 #: set).  It returns ``(fn, after)``: the function to call for every program
 #: instance (``fn`` itself or a wrapper of it) and ``None`` or a callable run
-#: once the last program has returned.  With the list empty a launch pays one
-#: truth test and nothing is installed.
+#: once the last program has returned.  With the list empty and no
+#: instrument added by an entry point, a launch pays one call per entry point
+#: and nothing is installed.
 instruments: list = []
 
-#: The same tools asked for by the environment, around an unchanged script:
-#: when one of these variables is set at a launch, the module named here is
-#: imported by name (the plugin does not depend on it: unset, it is never
-#: imported) and its ``instruments()`` adds the instruments the variables ask
-#: for.  Unset, a launch pays three dictionary lookups.
-ENVIRONMENT = ("EXT_CODEGEN_BREAK", "EXT_CODEGEN_CHECK_BOUNDS", "EXT_CODEGEN_WATCH")
-ENVIRONMENT_TOOLS = "ext_codegen.tools.debug.environment"
+#: The entry-point group through which installed packages add instruments
+#: without the plugin naming them: each entry point names a callable that
+#: takes no argument and returns the instruments (a list, possibly empty) to
+#: add to :data:`instruments` for the launch about to run.  The group is read
+#: and its entry points loaded once per process, at the first launch; then
+#: every launch calls each of them (this package's own,
+#: :func:`ext_codegen.tools.debug.environment.instruments`, reads three
+#: environment variables).  An entry point that fails to load is skipped
+#: with a warning, so that kernels still run.
+INSTRUMENTS_GROUP = "ext_codegen.instruments"
+
+_instrument_sources: list | None = None
+
+
+def instrument_sources() -> list:
+    """The callables of the :data:`INSTRUMENTS_GROUP` entry points, loaded on the first call, by name."""
+    global _instrument_sources
+    if _instrument_sources is None:
+        import warnings
+        from importlib.metadata import entry_points
+
+        loaded = []
+        for entry in sorted(entry_points(group=INSTRUMENTS_GROUP), key=lambda e: e.name):
+            try:
+                loaded.append(entry.load())
+            except Exception as err:  # a broken tool must not stop kernels from running
+                warnings.warn(f"ext_codegen: the {INSTRUMENTS_GROUP} entry point {entry.name} = {entry.value} "
+                              f"could not be loaded and adds no instruments: {err!r}", RuntimeWarning, stacklevel=2)
+        _instrument_sources = loaded
+    return _instrument_sources
 
 
 def _instruments() -> list:
-    """The instruments of this launch: :data:`instruments`, then those the environment asks for."""
-    if not any(name in os.environ for name in ENVIRONMENT):
-        return instruments
-    import importlib
-
-    return [*instruments, *importlib.import_module(ENVIRONMENT_TOOLS).instruments()]
+    """The instruments of this launch: :data:`instruments`, then those the entry points add."""
+    active = instruments
+    for source in _instrument_sources if _instrument_sources is not None else instrument_sources():
+        added = source()
+        if added:
+            active = [*active, *added]
+    return active
 
 
 def _live(jit_fn):
@@ -83,7 +111,7 @@ def _live(jit_fn):
         return jit_fn
     import importlib.util
 
-    file_name = compat.kernel_file_name(jit_fn)
+    file_name = triton_versions.kernel_file_name(jit_fn)
     spec = importlib.util.spec_from_file_location(f"ext_codegen_kernel_{abs(hash(file_name))}", file_name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -91,14 +119,22 @@ def _live(jit_fn):
     return getattr(kernel, "fn", kernel)
 
 
+def _is_constexpr_annotation(annotation) -> bool:
+    # Annotations are ``tl.constexpr`` objects, or the string "tl.constexpr"
+    # when the kernel's module uses ``from __future__ import annotations``.
+    if isinstance(annotation, str):
+        return annotation.split(".")[-1] == "constexpr"
+    return annotation is tl.constexpr
+
+
 def _prepare(jit_fn):
-    entry = _kernels.get(jit_fn)
+    entry = prepared.get(jit_fn)
     if entry is None:
         live = _live(jit_fn)
         ifn = interpretable(live)
         fn = ifn.rewrite()
-        constexprs = {n for n, ty in live.fn.__annotations__.items() if compat.is_constexpr_annotation(ty)}
-        entry = _kernels[jit_fn] = (ifn, fn, constexprs, live)
+        constexprs = {n for n, ty in live.fn.__annotations__.items() if _is_constexpr_annotation(ty)}
+        entry = prepared[jit_fn] = (ifn, fn, constexprs, live)
     return entry
 
 

@@ -10,6 +10,14 @@ wrapped the same way and recorded as one call each; calls made from inside a
 recorded call are not recorded (they run again inside it on replay).
 :class:`Recorder` decides what may be recorded; the rules are listed in
 :mod:`.replay`.
+
+What :mod:`.replay` takes from here: :func:`record`, which returns a
+:class:`Trace` or, when something escaped the record, an
+:class:`AbandonedTrace` (the result kept for the key; inside the recorder the
+escape is the exception :class:`Unrecordable`); the encodings of a recorded
+call's arguments (:class:`EncodedHandle`, :class:`EncodedTensor`,
+:class:`EncodedTuple`), which a replay decodes; and
+:func:`operations_above_builder`, which says what such operations call.
 """
 
 from __future__ import annotations
@@ -18,25 +26,33 @@ import inspect
 import types
 
 import numpy as np
-
-from .. import compat
-
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
 
-class Abandon(Exception):
-    """Something in the launch escaped the record: the launch goes on, its trace is not kept."""
+class Unrecordable(Exception):
+    """Raised while encoding a call whose arguments escape the record.
+
+    The recorder catches it: the launch goes on unrecorded, and :func:`record`
+    returns an :class:`AbandonedTrace` with the message as its reason.
+    """
 
 
-class _Slot:
+# A recorded call's arguments, encoded: blocks by their slot in the trace
+# (the launch's argument blocks first, then every block a recorded call made),
+# everything else as it was.
+
+
+class EncodedHandle:
+    """An interpreter ``TensorHandle`` argument: its slot."""
+
     __slots__ = ("index",)
 
     def __init__(self, index: int) -> None:
         self.index = index
 
 
-class _Tuple:
+class EncodedTuple:
     """A ``tl.tuple`` of encoded values."""
 
     __slots__ = ("values",)
@@ -45,7 +61,7 @@ class _Tuple:
         self.values = values
 
 
-class _Block:
+class EncodedTensor:
     """A ``tl.tensor`` argument of an operation above the builder: its handle's slot and its type."""
 
     __slots__ = ("index", "type")
@@ -83,6 +99,16 @@ class Trace:
         self.memo: dict[int, object] = {}
 
 
+class AbandonedTrace:
+    """What a key keeps instead of a :class:`Trace` when its record was abandoned.
+
+    The launches with that key run the kernel's body, and a later record is not tried.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 class Recorder:
     """Builds a :class:`Trace` while the kernel's body runs."""
 
@@ -103,17 +129,17 @@ class Recorder:
         if isinstance(value, interp.TensorHandle):
             slot = self.slots.get(id(value))
             if slot is None:
-                raise Abandon("a block made outside the builder")
-            return _Slot(slot)
+                raise Unrecordable("a block made outside the builder")
+            return EncodedHandle(slot)
         if isinstance(value, tl.core.tensor):
-            return _Block(self.encode(value.handle).index, value.type)
+            return EncodedTensor(self.encode(value.handle).index, value.type)
         if isinstance(value, tl.core.tuple):
-            return _Tuple([self.encode(v) for v in value.values])
+            return EncodedTuple([self.encode(v) for v in value.values])
         if type(value) in (list, tuple):
             return type(value)(self.encode(v) for v in value)
         if isinstance(value, _PLAIN) or isinstance(value, np.generic) or _is_enum(value):
             return value
-        raise Abandon(f"an argument of type {type(value).__name__}")
+        raise Unrecordable(f"an argument of type {type(value).__name__}")
 
     def outputs(self, result):
         if isinstance(result, interp.TensorHandle):
@@ -143,7 +169,7 @@ class Recorder:
             return fn(*args, **kwargs)
         try:
             encoded = (self.encode(args), {k: self.encode(v) for k, v in kwargs.items()})
-        except Abandon as reason:
+        except Unrecordable as reason:
             self.abandoned = str(reason)
             return fn(*args, **kwargs)
         self.depth += 1
@@ -172,9 +198,9 @@ class Recorder:
 
 def _refs(encoded) -> list[int]:
     """The slots an encoded argument refers to (plain values refer to none)."""
-    if isinstance(encoded, (_Slot, _Block)):
+    if isinstance(encoded, (EncodedHandle, EncodedTensor)):
         return [encoded.index]
-    if isinstance(encoded, _Tuple):
+    if isinstance(encoded, EncodedTuple):
         return [i for v in encoded.values for i in _refs(v)]
     if isinstance(encoded, dict):
         return [i for v in encoded.values() for i in _refs(v)]
@@ -216,8 +242,13 @@ def _recorded(recorder: Recorder, name: str, function):
     return method
 
 
-# Operations computed above the builder: (module, attribute) pairs, recorded as one call each.
-def _above_builder():
+def operations_above_builder():
+    """The operations computed above the builder, as ``(where, owner, name)``: each is recorded as one call.
+
+    ``tl.reduce``, ``tl.associative_scan`` and Inductor's ``sort_with_index``
+    run Python over whole blocks; recording them as one call each keeps a
+    replay from re-running their Python bodies.
+    """
     from torch._inductor.runtime import triton_helpers
 
     from .gaps.jit_helpers import interpretable
@@ -235,19 +266,19 @@ def _needs_language(where: str, name: str, args, kwargs) -> bool:
     combine_fn = args[2] if len(args) > 2 else kwargs.get("combine_fn")
     if name == "reduce":
         return reductions.needs_language(combine_fn) if where == "tl" else not any(
-            combine_fn is f for f in reductions._numpy_in_triton())
+            combine_fn is f for f in reductions.language_combine_functions())
     if where == "tl":
         return scans.needs_language(combine_fn, args[0] if args else kwargs.get("input"))
     return True  # the interpreter's own scan computes sums and products only when told so by its combine function
 
 
-def record(builder, handles: list, scalars: set[int], body) -> "Trace | Abandoned":
+def record(builder, handles: list, scalars: set[int], body) -> "Trace | AbandonedTrace":
     """Run ``body`` (the kernel over the grid) once and return its trace, or why it was abandoned."""
     recorder = Recorder(handles, scalars)
     # the recording's own patches, undone as soon as the body has run
     scope = interp._LangPatchScope()
     _recorded_methods(builder, recorder, scope)
-    for where, owner, name in _above_builder():
+    for where, owner, name in operations_above_builder():
         member = getattr(owner, name, None)
         if member is None or not callable(member):
             continue
@@ -262,12 +293,5 @@ def record(builder, handles: list, scalars: set[int], body) -> "Trace | Abandone
     finally:
         scope.restore()
     if recorder.abandoned:
-        return Abandoned(recorder.abandoned)
+        return AbandonedTrace(recorder.abandoned)
     return recorder.trace
-
-
-class Abandoned:
-    """A key whose record was abandoned: the body runs, and a later record is not tried."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason

@@ -44,11 +44,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .. import compat
-from .recording import Trace, Abandoned, _above_builder, _Block, _Slot, _Tuple, record
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
+from .recording import (AbandonedTrace, EncodedHandle, EncodedTensor, EncodedTuple, Trace, operations_above_builder,
+                        record)
 
 #: Switch replay off (every launch runs the kernel's body).
 ENABLED = True
@@ -63,7 +63,7 @@ CHECK = os.environ.get("EXT_CODEGEN_REPLAY_CHECK") == "1"
 stats = {"replayed": 0, "recorded": 0, "abandoned": 0, "without_language": 0}
 last_abandoned: str | None = None
 
-_traces: dict[Any, "Trace | Abandoned"] = {}
+_traces: dict[Any, "Trace | AbandonedTrace"] = {}
 _MAX_TRACES = 4096
 
 
@@ -78,7 +78,7 @@ def _target(where: str, name: str):
     from .gaps import reductions, scans, sorting
 
     if where == "helpers":
-        return sorting.sort_with_index if sorting.ENABLED else getattr(_above_builder()[-1][1], name)
+        return sorting.sort_with_index if sorting.ENABLED else getattr(operations_above_builder()[-1][1], name)
     if where == "tl":
         return reductions.reduce if name == "reduce" else scans.associative_scan
     if name == "reduce":
@@ -89,7 +89,7 @@ def _target(where: str, name: str):
 
 def _count(trace) -> None:
     global last_abandoned
-    if isinstance(trace, Abandoned):
+    if isinstance(trace, AbandonedTrace):
         stats["abandoned"] += 1
         last_abandoned = trace.reason
     else:
@@ -97,11 +97,11 @@ def _count(trace) -> None:
 
 
 def _decode(value, slots):
-    if isinstance(value, _Slot):
+    if isinstance(value, EncodedHandle):
         return slots[value.index]
-    if isinstance(value, _Block):
+    if isinstance(value, EncodedTensor):
         return tl.core.tensor(slots[value.index], value.type)
-    if isinstance(value, _Tuple):
+    if isinstance(value, EncodedTuple):
         return tl.core.tuple([_decode(v, slots) for v in value.values])
     if type(value) in (list, tuple):
         return type(value)(_decode(v, slots) for v in value)
@@ -126,7 +126,8 @@ def _is_pure_type_query(where: str, name: str, out) -> bool:
 
 
 def _plain_args(args) -> bool:
-    return all(isinstance(a, _Slot) or not isinstance(a, (_Block, _Tuple, list, tuple)) for a in args)
+    return all(isinstance(a, EncodedHandle) or not isinstance(a, (EncodedTensor, EncodedTuple, list, tuple))
+               for a in args)
 
 
 def _compile(trace: Trace) -> list[tuple]:
@@ -137,7 +138,7 @@ def _compile(trace: Trace) -> list[tuple]:
         if _is_pure_type_query(where, name, out) or index in trace.memoized:
             continue
         flat = not kwargs and _plain_args(args)
-        slots = [(a.index if isinstance(a, _Slot) else None, a) for a in args] if flat else None
+        slots = [(a.index if isinstance(a, EncodedHandle) else None, a) for a in args] if flat else None
         # builder methods are looked up per replay (the launch patches them); the rest is fixed by the key
         target = None if where in ("builder", "grid") else _target(where, name)
         ops.append((where, name, args, kwargs, out, slots, target))
@@ -204,7 +205,7 @@ class Launch:
                 _traces.clear()
             _traces[self.key] = trace
             return
-        if isinstance(trace, Abandoned):
+        if isinstance(trace, AbandonedTrace):
             body(builder.set_grid_idx)
             return
         stats["replayed"] += 1
@@ -235,7 +236,7 @@ class Launch:
             memory = _memory(tensors)
             for m, b in zip(memory, mismatch.body):
                 m.copy_(b)
-            return Abandoned(str(mismatch))
+            return AbandonedTrace(str(mismatch))
         finally:
             for counter, values in zip(counters, kept):
                 counter.update(values)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import compat
-
-tl = compat.triton_language()
+import triton.language as tl
 
 #: How many elements one interpreted program instance may handle once its
 #: x-block is widened (see :func:`widen_x_block`): Triton's own limit on the

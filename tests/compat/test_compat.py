@@ -1,6 +1,5 @@
 """The compatibility module and the matrix script: what holds on every supported release."""
 
-import importlib.util
 import inspect
 import subprocess
 import sys
@@ -8,14 +7,17 @@ from pathlib import Path
 
 from torch._inductor.scheduler import BaseScheduling
 
-from ext_codegen import ExtensionScheduling, compat
+from ext_codegen import ExtensionScheduling
+from ext_codegen.compat import torch_versions, triton_versions
+from tests.helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_compat_imports_neither_torch_nor_triton():
     """Triton imports the plugin (and so compat) while ``import triton`` is still running."""
-    code = "import sys, ext_codegen.compat; print(sorted(m for m in ('torch', 'triton') if m in sys.modules))"
+    code = ("import sys, ext_codegen.compat.torch_versions, ext_codegen.compat.triton_versions; "
+            "print(sorted(m for m in ('torch', 'triton') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -23,15 +25,13 @@ def test_compat_imports_neither_torch_nor_triton():
 def test_lazy_attributes_match_the_installed_releases():
     import torch
     import triton
-    from triton.runtime.jit import JITFunction
 
-    assert compat.JITFunction is JITFunction
-    assert compat.TORCH_VERSION == tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
-    assert compat.TRITON_VERSION == tuple(int(p) for p in triton.__version__.split(".")[:2])
+    assert torch_versions.TORCH_VERSION == tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
+    assert triton_versions.TRITON_VERSION == tuple(int(p) for p in triton.__version__.split(".")[:2])
 
 
 def test_release_specific_hooks_are_forwarded_exactly_where_torch_has_them():
-    for hook in compat.SCHEDULING_HOOKS:
+    for hook in torch_versions.SCHEDULING_HOOKS:
         assert (hook.name in vars(ExtensionScheduling)) == (hook.name in vars(BaseScheduling)), hook.name
 
 
@@ -39,10 +39,10 @@ def test_forwarding_skips_hooks_a_class_defines_itself():
     class Own(BaseScheduling):
         pass
 
-    names = [h.name for h in compat.SCHEDULING_HOOKS if h.name in vars(BaseScheduling)]
+    names = [h.name for h in torch_versions.SCHEDULING_HOOKS if h.name in vars(BaseScheduling)]
     for name in names:
         setattr(Own, name, lambda self, *a: "own")
-    assert compat.forward_release_specific_hooks(Own) == []
+    assert torch_versions.forward_release_specific_hooks(Own) == []
 
 
 def test_backend_options_have_the_release_specific_fields():
@@ -50,17 +50,14 @@ def test_backend_options_have_the_release_specific_fields():
 
     from ext_codegen.triton_backend.compiler import InterpreterBackend, InterpreterOptions
 
-    assert issubclass(InterpreterOptions, compat.ReleaseSpecificBackendOptions)
+    assert issubclass(InterpreterOptions, triton_versions.ReleaseSpecificBackendOptions)
     backend = InterpreterBackend(GPUTarget("cpu", "", 1))
     options = backend.parse_options({"fpsan_homomorphic_casts": True, "unknown": 1})
     assert options.fpsan_homomorphic_casts is True
 
 
 def _matrix_module():
-    spec = importlib.util.spec_from_file_location("compat_matrix", ROOT / "scripts" / "compat_matrix.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "scripts" / "compat_matrix.py")
 
 
 def test_matrix_rows_merge_per_check_and_render():
@@ -96,7 +93,7 @@ def test_missing_plugin_makes_has_triton_false_not_raise(monkeypatch):
     with ext_codegen.registered("cpu"):
         with monkeypatch.context() as m:  # put the backend back before unregistering
             m.delitem(triton.backends.backends, "cpu")
-            with pytest.raises(compat.triton_unavailable_error()):
+            with pytest.raises(torch_versions.triton_unavailable_error()):
                 CPUDeviceInterface.raise_if_triton_unavailable()
             if not torch.cuda.is_available():
                 # __wrapped__: has_triton is functools.cache'd; leave its cache alone

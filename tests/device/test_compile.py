@@ -7,56 +7,28 @@ each checks that the package's Triton kernels really ran (launches counted).
 
 from __future__ import annotations
 
+import functools
 import os
-import subprocess
-import sys
 
 import pytest
 import torch
-from torch._inductor.utils import run_and_get_code
 
 import ext_codegen
 from ext_codegen.triton_backend import launch
-from ext_codegen.inductor.wrapper import HEADER_MARK
+from tests.helpers import SEED, backend_registered, compile_and_check, run_python, skip_on_gpu_host
 
-# On a GPU host the device is tested in a subprocess (tests/gpu/test_extdev_beside_cuda.py): loading it makes it
-# the process's accelerator ahead of CUDA, which breaks the CUDA backward passes of the other GPU tests.
-pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="extdev on a GPU host: tests/gpu/test_extdev_beside_cuda.py")
+pytestmark = skip_on_gpu_host
 
 
 @pytest.fixture(scope="module", autouse=True)
 def extdev():
     """extdev registered (by the autoload, or here when autoloading is off)."""
-    ours = not ext_codegen.is_registered("extdev")
-    if ours:
-        ext_codegen.register("extdev")
-    yield
-    if ours:
-        ext_codegen.unregister("extdev")
+    with backend_registered("extdev"):
+        yield
 
 
-def on(device, tree):
-    return torch.utils._pytree.tree_map(lambda t: t.to(device) if isinstance(t, torch.Tensor) else t, tree)
-
-
-def check(fn, *args, atol=1e-7, rtol=1e-7, device="extdev", **compile_kwargs):
-    """Compiled ``fn`` on ``device`` copies of ``args`` against eager ``fn`` on the cpu originals."""
-    torch._dynamo.reset()
-    before = launch.launch_count
-    out, codes = run_and_get_code(torch.compile(fn, **compile_kwargs), *on(device, args))
-    assert launch.launch_count > before, "no kernel of the package ran"
-    code = "\n".join(codes)
-    assert HEADER_MARK in code and "@triton.jit" in code
-    for t in torch.utils._pytree.tree_leaves(out):
-        if isinstance(t, torch.Tensor):
-            assert t.device.type == torch.device(device).type
-    torch.testing.assert_close(on("cpu", out), fn(*args), atol=atol, rtol=rtol)
-    return out, code
-
-
-@pytest.fixture
-def gen():
-    return torch.Generator().manual_seed(2026)
+#: The cases here compile for extdev copies of float64 cpu inputs and match eager to 1e-7 unless they say otherwise.
+check = functools.partial(compile_and_check, device="extdev", atol=1e-7, rtol=1e-7)
 
 
 def test_pointwise_chain(gen):
@@ -95,7 +67,7 @@ def test_bf16(gen):
 
 
 def test_training_step_with_optimizer(gen):
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.Linear(32, 4)).double()
     twin = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.Linear(32, 4)).double()
     twin.load_state_dict(model.state_dict())
@@ -179,10 +151,9 @@ for device in ("cpu", "extdev"):
     torch.testing.assert_close(out.cpu(), f(x))
     print(device, counters["inductor"]["fxgraph_cache_hit"], counters["inductor"]["fxgraph_cache_miss"])
 """
-    env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=str(tmp_path / "inductor"), TRITON_CACHE_DIR=str(tmp_path / "triton"),
+    env = dict(TORCHINDUCTOR_CACHE_DIR=str(tmp_path / "inductor"), TRITON_CACHE_DIR=str(tmp_path / "triton"),
                TORCHINDUCTOR_FX_GRAPH_CACHE="1")
-    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
-            for _ in range(2)]
+    runs = [run_python(script, **env) for _ in range(2)]
     for r in runs:
         assert r.returncode == 0, r.stderr[-3000:]
     first = dict(line.split(" ", 1) for line in runs[0].stdout.split("\n") if line)
@@ -262,7 +233,7 @@ def test_convolution_forward_and_backward(gen, transposed):
     """Inductor hands extdev's convolutions channels-last inputs (it treats the device as a GPU) and
     expects contiguous results, the format of ATen's convolution_overrideable: the C++ gives them."""
     cls = torch.nn.ConvTranspose2d if transposed else torch.nn.Conv2d
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     ref = cls(3, 4, 3, padding=1).double()
     mod = cls(3, 4, 3, padding=1).double().to("extdev")
     mod.load_state_dict(ref.state_dict())
@@ -298,7 +269,7 @@ def test_column_sums_split_as_on_cpu(gen):
 @pytest.mark.parametrize("cls", [torch.nn.LSTM, torch.nn.GRU])
 def test_lstm_and_gru_compiled_with_backward(gen, cls):
     """Compiled nn.LSTM/nn.GRU (Inductor decomposes the recurrence into matmuls and pointwise kernels)."""
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     ref = cls(4, 5, batch_first=True).double()
     mod = cls(4, 5, batch_first=True).double().to("extdev")
     mod.load_state_dict(ref.state_dict())

@@ -7,24 +7,24 @@ with the same computation on cpu, in float64 where rounding could hide a differe
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import pytest
 import torch
 import torch.nn.functional as F
 
 import ext_codegen.device as extdev
 from ext_codegen.device import build
+from tests.helpers import SEED, run_python, seeded, skip_on_gpu_host
 
-# On a GPU host the device is tested in a subprocess (tests/gpu/test_extdev_beside_cuda.py): loading it makes it
-# the process's accelerator ahead of CUDA, which breaks the CUDA backward passes of the other GPU tests.
-pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="extdev on a GPU host: tests/gpu/test_extdev_beside_cuda.py")
+pytestmark = skip_on_gpu_host
 
-extdev.load()
 DEV = "extdev"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _loaded():
+    """The device loaded (by the autoload, or here when autoloading is off) when this file's tests run, not when
+    it is collected: collecting must load nothing (a GPU host's CUDA tests would run after it)."""
+    extdev.load()
 
 
 @pytest.fixture(autouse=True)
@@ -35,24 +35,17 @@ def _device_zero():
     torch.extdev.set_device(0)
 
 
-def run_python(code: str, **env) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter of this venv (the entry point and build cache shared)."""
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=300)
-
-
 # --- memory ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.int64, torch.bool,
                                    torch.complex128])
-def test_round_trip_is_exact(dtype):
-    g = torch.Generator().manual_seed(7)
+def test_round_trip_is_exact(dtype, gen):
     if dtype == torch.bool:
-        host = torch.rand(5, 7, generator=g) > 0.5
+        host = torch.rand(5, 7, generator=gen) > 0.5
     elif dtype.is_floating_point or dtype.is_complex:
-        host = torch.randn(5, 7, generator=g, dtype=dtype)
+        host = torch.randn(5, 7, generator=gen, dtype=dtype)
     else:
-        host = torch.randint(-2**40, 2**40, (5, 7), generator=g, dtype=dtype)
+        host = torch.randint(-2**40, 2**40, (5, 7), generator=gen, dtype=dtype)
     x = host.to(DEV)
     assert x.device == torch.device(DEV, 0) and x.dtype == dtype
     assert x.data_ptr() != 0 and x.data_ptr() != host.data_ptr()
@@ -147,16 +140,14 @@ def _both(fn, *tensors):
     lambda a, b: a + torch.tensor(2.0, dtype=torch.float64),  # a cpu scalar is allowed, as for cuda
 ], ids=["mm", "softmax", "layer_norm", "mul_sum", "cumsum", "sort", "where", "mask", "index", "conv2d",
         "cat", "cpu_scalar"])
-def test_ops_match_cpu(fn):
-    g = torch.Generator().manual_seed(3)
-    a, b = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+def test_ops_match_cpu(fn, gen):
+    a, b = torch.randn(4, 5, generator=gen), torch.randn(4, 5, generator=gen)
     expected, got = _both(fn, a, b)
     torch.testing.assert_close(got, expected)  # same CPU kernels; float64 leaves only rounding
 
 
-def test_inplace_ops_match_cpu_and_write_through_views():
-    g = torch.Generator().manual_seed(4)
-    host = torch.randn(4, 6, generator=g, dtype=torch.float64)
+def test_inplace_ops_match_cpu_and_write_through_views(gen):
+    host = torch.randn(4, 6, generator=gen, dtype=torch.float64)
     x = host.to(DEV)
     for t in (host, x):
         t.t().mul_(2)  # non-contiguous in-place
@@ -250,10 +241,9 @@ def test_an_op_without_cpu_kernel_names_the_op():
 
 # --- autograd and training -------------------------------------------------------------------
 
-def test_backward_matches_cpu():
-    g = torch.Generator().manual_seed(5)
-    w_cpu = torch.randn(5, 3, generator=g, dtype=torch.float64, requires_grad=True)
-    x_cpu = torch.randn(4, 5, generator=g, dtype=torch.float64, requires_grad=True)
+def test_backward_matches_cpu(gen):
+    w_cpu = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    x_cpu = torch.randn(4, 5, generator=gen, dtype=torch.float64, requires_grad=True)
     w_dev = w_cpu.detach().to(DEV).requires_grad_()
     x_dev = x_cpu.detach().to(DEV).requires_grad_()
     for w, x in ((w_cpu, x_cpu), (w_dev, x_dev)):
@@ -273,7 +263,7 @@ def test_backward_on_the_second_device_and_across_devices():
 
 @pytest.mark.parametrize("transposed", [False, True])
 def test_convolution_backward_matches_cpu(transposed):
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     cls = torch.nn.ConvTranspose2d if transposed else torch.nn.Conv2d
     ref = cls(2, 4, 3, padding=1, groups=2).double()
     mod = cls(2, 4, 3, padding=1, groups=2).double().to(DEV)
@@ -293,7 +283,7 @@ def test_convolution_backward_matches_cpu(transposed):
     lambda p: torch.optim.AdamW(p, lr=0.05, foreach=False),
 ], ids=["sgd", "adam", "adamw"])
 def test_optimizer_steps_match_cpu(make_optimizer):
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     ref = torch.nn.Linear(4, 3).double()
     mod = torch.nn.Linear(4, 3).double().extdev()
     mod.load_state_dict(ref.state_dict())
@@ -343,9 +333,9 @@ def test_dropout_and_generators():
     x = torch.ones(1000, device=DEV)
     y = F.dropout(x, 0.5)
     assert y.device == x.device and 300 < int((y == 0).sum()) < 700
-    g = torch.Generator(device=DEV).manual_seed(1)
+    g = seeded(DEV)
     first = torch.randn(3, device=DEV, generator=g).cpu()
-    g.manual_seed(1)
+    g.manual_seed(SEED)
     assert torch.equal(torch.randn(3, device=DEV, generator=g).cpu(), first)
 
 
@@ -464,7 +454,7 @@ def test_a_failed_build_warns_and_leaves_import_torch_working(tmp_path):
 @pytest.mark.parametrize("create_graph", [False, True], ids=["fused-backward", "differentiable-backward"])
 def test_lstm_and_gru_forward_and_backward_match_cpu(cls, create_graph):
     """ATen runs an accelerator's RNN cells with fused CUDA-only ops; ext_codegen.device.rnn supplies them."""
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     ref = cls(4, 5, num_layers=2, batch_first=True).double()
     mod = cls(4, 5, num_layers=2, batch_first=True).double().to(DEV)
     mod.load_state_dict(ref.state_dict())
@@ -483,7 +473,7 @@ def test_lstm_and_gru_forward_and_backward_match_cpu(cls, create_graph):
 
 def test_sparse_tensors_and_their_ops_match_cpu():
     """COO and CSR tensors on the device: made, copied, computed (the sparse fallback), written in place."""
-    torch.manual_seed(0)
+    torch.manual_seed(SEED)
     x = torch.randn(4, 5, dtype=torch.float64) * (torch.rand(4, 5) < 0.4)
     m = torch.randn(5, 3, dtype=torch.float64)
     coo = x.to(DEV).to_sparse()

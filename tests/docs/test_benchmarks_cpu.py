@@ -7,13 +7,13 @@ import os
 
 import pytest
 
-from tests.helpers import load_benchmark
+from docs._ext import render_results
+from tests.helpers import load_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COMMITTED = os.path.join(ROOT, "benchmarks", "results", "cpu_interpreter.json")
+COMMITTED = os.path.join(render_results.RESULTS, "cpu_interpreter.json")
 
 
-bench = load_benchmark("cpu_interpreter")
+bench = load_script("benchmarks/cpu_interpreter.py")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_tiny_run_records_every_column(tiny):
 
 
 def test_markdown_has_both_parts_between_markers(tiny):
-    text = bench.render_markdown(tiny)
+    text = render_results.cpu_markdown(tiny)
     results = text.split("<!-- results -->")[1].split("<!-- end results -->")[0]
     costs = text.split("<!-- cost-model -->")[1].split("<!-- end cost-model -->")[0]
     assert "| case | shape | eager (ms)" in results
@@ -56,16 +56,16 @@ def test_markdown_has_both_parts_between_markers(tiny):
 def test_plot_is_written(tiny, tmp_path):
     pytest.importorskip("matplotlib")  # the docs extra has it
     path = tmp_path / "cpu_interpreter.png"
-    bench.render_plot(tiny, str(path))
+    render_results.cpu_plot(tiny, str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_committed_result_renders():
     if not os.path.exists(COMMITTED):
-        pytest.skip("no committed benchmarks/results/cpu_interpreter.json")
+        pytest.skip("no committed docs/results/benchmarks/cpu_interpreter.json")
     with open(COMMITTED) as f:
         result = json.load(f)
-    text = bench.render_markdown(result)
+    text = render_results.cpu_markdown(result)
     assert set(result["cases"]) == {name for name, _, _ in bench.SIZES}
     for name in result["cases"]:
-        assert bench._LABELS[name] in text
+        assert render_results.CPU_LABELS[name] in text

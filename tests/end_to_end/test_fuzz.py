@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 import ext_codegen
-from ext_codegen import compat
+from ext_codegen.compat import torch_versions
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -107,7 +107,7 @@ UNARY = {
     "round_bf16": lambda x: x.to(torch.bfloat16).to(torch.float64),
     "round_f16": lambda x: x.to(torch.float16).to(torch.float64),
 }
-if compat.TORCH_VERSION < (2, 13):
+if torch_versions.TORCH_VERSION < (2, 13):
     # torch 2.11's Inductor drops a float64 -> low precision -> float64 round
     # trip in its Triton code even with emulate_precision_casts: not ours.
     del UNARY["round_bf16"], UNARY["round_f16"]

@@ -1,7 +1,7 @@
 """The GPU parity benchmark: its FLOP counts, its rendering, its committed result, a tiny GPU run.
 
 On a machine without a GPU the rendering functions run on the committed
-``benchmarks/results/gpu_parity.json``; with a GPU the script's core also runs
+``docs/results/benchmarks/gpu_parity.json``; with a GPU the script's core also runs
 at tiny sizes and its fresh result is rendered.
 """
 
@@ -15,19 +15,19 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from tests.helpers import load_benchmark
+from docs._ext import render_results
+from tests.helpers import load_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COMMITTED = os.path.join(ROOT, "benchmarks", "results", "gpu_parity.json")
+COMMITTED = os.path.join(render_results.RESULTS, "gpu_parity.json")
 
 
-gp = load_benchmark("gpu_parity")
+gp = load_script("benchmarks/gpu_parity.py")
 
 
 @pytest.fixture
 def committed():
     if not os.path.exists(COMMITTED):
-        pytest.skip("no committed benchmarks/results/gpu_parity.json")
+        pytest.skip("no committed docs/results/benchmarks/gpu_parity.json")
     with open(COMMITTED) as f:
         return json.load(f)
 
@@ -44,7 +44,7 @@ def _table_rows(markdown: str) -> dict[str, list[str]]:
 
 def _check_rendering(result: dict, tmp_path) -> None:
     """The table holds one row per case with the JSON's numbers; the figure is a real PNG."""
-    md = gp.render_markdown(result)
+    md = render_results.gpu_markdown(result)
     rows = _table_rows(md)
     assert list(rows) == [c["name"] for c in result["cases"]]
     assert result["device"]["name"] in md and result["versions"]["torch"] in md
@@ -61,7 +61,7 @@ def _check_rendering(result: dict, tmp_path) -> None:
     import matplotlib.image
 
     path = tmp_path / "gpu_parity.png"
-    gp.render_plot(result, str(path))
+    render_results.gpu_plot(result, str(path))
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     height, width = matplotlib.image.imread(str(path)).shape[:2]
@@ -129,7 +129,7 @@ def test_render_marks_a_failed_case(committed, tmp_path):
     result["cases"][0] = {"name": first["name"], "shape": first["shape"], "bound": first["bound"],
                           "error": "RuntimeError: planted"}
     _check_rendering(result, tmp_path)
-    assert "planted" in gp.render_markdown(result)
+    assert "planted" in render_results.gpu_markdown(result)
 
 
 @pytest.mark.gpu

@@ -7,6 +7,7 @@ from torch._inductor.utils import run_and_get_code
 
 import ext_codegen
 from ext_codegen.inductor.wrapper import HEADER_MARK
+from tests.helpers import compile_and_check, run_python
 
 pytestmark = pytest.mark.gpu
 
@@ -18,12 +19,9 @@ def ext_cuda():
 
 
 def _check(fn, *args, atol=1e-4, rtol=1e-4, **kw):
-    torch._dynamo.reset()
-    out, codes = run_and_get_code(torch.compile(fn, **kw), *args)
-    code = "\n".join(codes)
-    assert "@triton.jit" in code and HEADER_MARK in code and "device_str='cuda'" in code
-    ref = fn(*[a.double() if a.is_floating_point() else a for a in args])
-    torch.testing.assert_close(out.double(), ref.double(), atol=atol, rtol=rtol)
+    """The shared check, and the kernels were generated for cuda; returns the generated code."""
+    _, code = compile_and_check(fn, *args, atol=atol, rtol=rtol, **kw)
+    assert "device_str='cuda'" in code
     return code
 
 
@@ -109,16 +107,10 @@ def test_kernels_from_a_warm_cache_bind_to_their_own_driver(tmp_path):
     # second loads both graphs from Inductor's FX graph cache.  Before the
     # plugin's get_raw_stream made its driver active, the second process's cpu
     # kernel was loaded by the CUDA driver: "device kernel image is invalid".
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"),
-           "TRITON_CACHE_DIR": str(tmp_path / "triton")}
+    env = {"TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"), "TRITON_CACHE_DIR": str(tmp_path / "triton")}
     hits = []
     for seed in (1, 2):
-        done = subprocess.run([sys.executable, "-c", _WARM_CACHE_SCRIPT, str(seed)], env=env,
-                              capture_output=True, text=True, timeout=600)
+        done = run_python(_WARM_CACHE_SCRIPT, str(seed), **env)
         assert done.returncode == 0, done.stderr[-3000:]
         hits.append(int(done.stdout.split("hits")[-1]))
     assert hits == [0, 2]

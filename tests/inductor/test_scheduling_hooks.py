@@ -1,6 +1,8 @@
-"""Every hook of the installed torch's BaseScheduling is forwarded to TritonScheduling."""
+"""Every hook of the installed torch's BaseScheduling is forwarded to TritonScheduling, which implements it."""
 
+import ast
 import inspect
+import textwrap
 
 import pytest
 import torch
@@ -8,6 +10,7 @@ from torch._inductor.codegen.triton import TritonScheduling
 from torch._inductor.scheduler import BaseScheduling
 
 from ext_codegen import ExtensionScheduling
+from tests.helpers import SEED, seeded
 
 NOT_HOOKS = {"__init__"}
 
@@ -28,31 +31,51 @@ def test_every_base_hook_is_defined_by_the_extension():
     )
 
 
+def raises_not_implemented(function) -> bool:
+    """Is ``function``'s body, its docstring aside, only ``raise NotImplementedError``?
+
+    That is how ``BaseScheduling`` declares a hook each backend must implement.
+    The source is read from the code object, so a wrapper is read as itself,
+    not as the function it wraps.
+    """
+    code = getattr(function, "__func__", function).__code__  # a classmethod's function, bound to its class
+    body = ast.parse(textwrap.dedent(inspect.getsource(code))).body[0].body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.unparse(body[0])
+
+
 @pytest.mark.parametrize("name", base_hooks())
-def test_hook_forwards_to_triton_scheduling(name):
-    """Call each hook on an ExtensionScheduling whose delegate records the call."""
+def test_hook_runs_the_owned_triton_schedulings_implementation(name):
+    """Calling a hook on an ExtensionScheduling runs that hook of the TritonScheduling it owns.
+
+    The delegate is the one ``ExtensionScheduling.__init__`` built; a spy on
+    that instance (its class is untouched) stands for its method and records
+    the call.  The hook must reach it once, with the caller's arguments, and
+    return its result; and TritonScheduling's method must implement the hook
+    (not be a stub that raises NotImplementedError).  So this fails for a hook
+    left unforwarded (BaseScheduling's stub raises, or its default answers
+    without asking Triton), forwarded to another method, or forwarded to a
+    method Triton does not implement.
+    """
+    ext = ExtensionScheduling(None)
+    delegate = ext._triton_scheduling
+    assert type(delegate) is TritonScheduling
+    assert not raises_not_implemented(getattr(TritonScheduling, name)), (
+        f"TritonScheduling.{name} is a stub that raises NotImplementedError")
+
     calls = []
+    result = ("result of", name)  # a tuple, so that get_backend_features can filter it and keep it
 
-    class Recorder:
-        def __getattr__(self, attr):
-            def record(*args, **kwargs):
-                calls.append((attr, args, kwargs))
-                return ("sentinel", attr)
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return result
 
-            return record
-
-    ext = ExtensionScheduling.__new__(ExtensionScheduling)
-    ext._triton_scheduling = Recorder()
-    params = list(inspect.signature(getattr(ExtensionScheduling, name)).parameters.values())[1:]
-    args = [object() for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty]
-    result = getattr(ext, name)(*args)
-    assert result == ("sentinel", name)
-    assert calls == [(name, tuple(args), {})]
-
-
-def test_triton_scheduling_implements_the_forwarded_hooks():
-    for name in base_hooks():
-        assert callable(getattr(TritonScheduling, name)), name
+    setattr(delegate, name, spy)
+    params = list(inspect.signature(vars(BaseScheduling)[name]).parameters.values())[1:]
+    args = tuple(object() for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty)
+    assert getattr(ext, name)(*args) == result
+    assert calls == [(args, {})], f"ExtensionScheduling.{name} did not pass the call to its TritonScheduling"
 
 
 def test_fusion_is_decided_not_assumed(ext_cpu, gen):
@@ -73,11 +96,11 @@ def test_foreach_ops_and_a_foreach_optimizer_step_compile_and_match(gen):
     from torch._inductor.codegen.common import BackendFeature, get_backend_features
 
     def adam_steps(compiled):
-        torch.manual_seed(0)
+        torch.manual_seed(SEED)
         model = torch.nn.Linear(8, 4).double()
         opt = torch.optim.Adam(model.parameters(), lr=0.1, foreach=True)
         step = torch.compile(opt.step) if compiled else opt.step
-        x = torch.randn(16, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+        x = torch.randn(16, 8, generator=seeded(), dtype=torch.float64)
         for _ in range(3):
             opt.zero_grad()
             model(x).pow(2).sum().backward()

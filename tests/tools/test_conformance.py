@@ -130,6 +130,35 @@ def test_merge_regenerates_the_reports(report, tmp_path):
     assert (tmp_path / "merged.md").exists()
 
 
+def test_merge_can_replace_the_first_reports_all_samples_rows(tmp_path):
+    """``--replace-all-samples``: the first report's all-samples rows and runs are dropped before merging."""
+    from ext_codegen.tools.conformance.cli import main
+
+    def row(op, mode):
+        return {"op": op, "index": 0, "dtype": "float32", "backend": "ext", "sample_mode": mode, "result": "pass"}
+
+    committed = conformance_report.build([row("add", "1"), row("add", "all"), row("sin", "all")],
+                                         options={"samples": 1}, wall_seconds=1.0, command="conformance")
+    committed["runs"].append({**committed["runs"][0], "options": {"samples": "all"},
+                              "command": "conformance --samples all (stopped after sin)"})
+    sweep = conformance_report.build([row("add", "all")], options={"samples": "all"}, wall_seconds=1.0,
+                                     command="conformance --samples all")
+    paths = [tmp_path / "committed.json", tmp_path / "sweep.json"]
+    for path, doc in zip(paths, (committed, sweep)):
+        path.write_text(json.dumps(doc))
+
+    def merged(*options):
+        assert main(["--merge", *map(str, paths), *options, "--out", str(tmp_path), "--name", "merged"]) == 0
+        data = json.loads((tmp_path / "merged.json").read_text())
+        return sorted((r["op"], r["sample_mode"]) for r in data["rows"]), [r["command"] for r in data["runs"]]
+
+    assert merged()[0] == [("add", "1"), ("add", "all"), ("sin", "all")]
+    assert merged("--replace-all-samples") == ([("add", "1"), ("add", "all")],
+                                               ["conformance", "conformance --samples all"])
+    with pytest.raises(SystemExit, match="needs --merge"):
+        main(["--replace-all-samples"])
+
+
 def test_compare_stock_and_a_timeout_cost_one_row(tmp_path):
     # A limit no compilation meets: the op times out, its worker is killed and
     # restarted, and the run still ends with one row per op and backend.

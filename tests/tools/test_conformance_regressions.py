@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from tests.helpers import compile_and_check, on_interpreter
 
-from ext_codegen import compat
+from ext_codegen.compat import torch_versions
 
 
 @contextlib.contextmanager
@@ -71,7 +71,7 @@ def test_atomic_max_with_a_broadcast_operand():
 
 
 @pytest.mark.skipif(
-    compat.TORCH_VERSION < (2, 13), reason="torch 2.11's Inductor lowers this backward without tl.atomic_add"
+    torch_versions.TORCH_VERSION < (2, 13), reason="torch 2.11's Inductor lowers this backward without tl.atomic_add"
 )
 def test_max_pool2d_backward_with_overlapping_windows(ext_cpu):
     def pool_backward(x):
@@ -139,7 +139,7 @@ def test_scalar_argument_types():
 
 
 @pytest.mark.skipif(
-    compat.TORCH_VERSION < (2, 13),
+    torch_versions.TORCH_VERSION < (2, 13),
     reason="torch 2.11's Inductor drops the round trip in its Triton code even with emulate_precision_casts",
 )
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])

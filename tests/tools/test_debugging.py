@@ -18,27 +18,18 @@ import numpy as np
 import pytest
 import torch
 
-import ext_codegen
 from ext_codegen.tools import debug
 from ext_codegen.triton_backend import launch
+from tests.helpers import backend_registered, skip_on_gpu_host
+from tests.tools.debug_bugs import off_by_one_neg, sin_as_cos
 
-
-from tests.tools.debug_bugs import off_by_one_neg, sin_as_cos  # noqa: E402
-
-# copied from tests/device/test_compile.py: extdev is not loaded in-process on a GPU host
-ON_GPU_HOST = torch.cuda.is_available()
-DEVICES = ["cpu", pytest.param("extdev", marks=pytest.mark.skipif(
-    ON_GPU_HOST, reason="extdev on a GPU host: tests/gpu/test_extdev_beside_cuda.py"))]
+DEVICES = ["cpu", pytest.param("extdev", marks=skip_on_gpu_host)]
 
 
 @pytest.fixture(params=DEVICES)
 def device(request):
-    ours = not ext_codegen.is_registered(request.param)
-    if ours:
-        ext_codegen.register(request.param)
-    yield request.param
-    if ours:
-        ext_codegen.unregister(request.param)
+    with backend_registered(request.param):
+        yield request.param
 
 
 def neg(x):

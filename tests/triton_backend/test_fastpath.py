@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers import assert_same, on_interpreter
+from tests.helpers import assert_identical, assert_same, on_interpreter
 from ext_codegen.triton_backend import fastpath
 
 
@@ -43,20 +43,6 @@ def off_and_on(fn, *args):
     before = _counts()
     on = fn(*(a.clone() if isinstance(a, torch.Tensor) else a for a in args))
     return off, on, _delta(before)
-
-
-def assert_identical(a, b):
-    if isinstance(a, (tuple, list)):
-        for x, y in zip(a, b):
-            assert_identical(x, y)
-        return
-    assert a.dtype == b.dtype and a.shape == b.shape and a.stride() == b.stride()
-    if a.is_floating_point():
-        # bit for bit, NaN payloads included
-        ints = {2: torch.int16, 4: torch.int32, 8: torch.int64}[a.element_size()]
-        assert torch.equal(a.contiguous().view(ints), b.contiguous().view(ints))
-    else:
-        assert torch.equal(a, b)
 
 
 def check_compiled(fn, *args, atol=1e-5, rtol=1e-4, views=True):

@@ -1,13 +1,9 @@
 """The interpreter gaps closed by ext_codegen.triton_backend.gaps, each checked against eager."""
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
 import torch
 
-from tests.helpers import compile_and_check, on_interpreter
+from tests.helpers import compile_and_check, on_interpreter, run_python
 from ext_codegen.triton_backend.gaps.libdevice import LIBDEVICE_TO_TORCH, _libdevice_torch_fn
 
 
@@ -52,8 +48,7 @@ def test_bf16_constants_and_conversion_round_like_eager(ext_cpu, gen):
 
 def test_reductions_work_whatever_the_import_order(tmp_path):
     """Import Inductor's triton_helpers first, then register: reductions still run."""
-    script = textwrap.dedent(
-        """
+    done = run_python("""
         import torch
         from torch._inductor.runtime import triton_helpers  # imported before ext_codegen
         import ext_codegen
@@ -62,9 +57,7 @@ def test_reductions_work_whatever_the_import_order(tmp_path):
         out = torch.compile(lambda x: x.amax(1) + x.sum(1))(x)
         torch.testing.assert_close(out, x.amax(1) + x.sum(1))
         print("OK")
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+        """)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("OK")
 

@@ -13,10 +13,8 @@ import torch
 import triton
 import triton.language as tl
 
-import ext_codegen
-from tests.helpers import assert_same, on_interpreter
+from tests.helpers import assert_identical, assert_same, backend_registered, on_interpreter, skip_on_gpu_host
 from ext_codegen.triton_backend import launch, replay
-from test_fastpath import assert_identical
 
 
 @pytest.fixture
@@ -181,16 +179,10 @@ def test_no_replay_while_an_instrument_is_on(ext_cpu):
     assert seen and seen[0].startswith("triton_")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="extdev is not autoloaded on GPU hosts")
+@skip_on_gpu_host
 def test_replays_on_extdev(checked):
-    ours = not ext_codegen.is_registered("extdev")
-    if ours:
-        ext_codegen.register("extdev")
-    try:
+    with backend_registered("extdev"):
         _softmax_on_extdev()
-    finally:
-        if ours:
-            ext_codegen.unregister("extdev")
 
 
 def _softmax_on_extdev():

@@ -15,9 +15,8 @@ import torch
 import triton
 import triton.language as tl
 
-from tests.helpers import assert_same, on_interpreter
+from tests.helpers import assert_identical, assert_same, on_interpreter
 from ext_codegen.triton_backend.gaps import scans, sorting
-from test_fastpath import assert_identical
 
 
 @pytest.fixture

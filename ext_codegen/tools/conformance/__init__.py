@@ -59,4 +59,8 @@ The files, in the order a run uses them:
 * ``report_terminal.py``, ``report_markdown.py``, ``report_html.py``,
   ``report_plot.py``: the renderings; ``report_files.py`` writes them;
 * ``__main__.py``: ``python -m ext_codegen.tools.conformance``.
+
+What it may import: the package's public names (:mod:`ext_codegen`), the
+Triton plugin (:mod:`ext_codegen.triton_backend`, for its launch counts) and
+its own modules; never the other tools.
 """

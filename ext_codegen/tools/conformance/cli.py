@@ -1,7 +1,8 @@
 """The command line: ``python -m ext_codegen conformance [...]`` (its options and :func:`main`).
 
 :func:`main` runs a sweep (:mod:`.plan`), or with ``--merge`` only merges
-reports, prints the summary and writes the reports to ``--out``.  With
+reports (``--replace-all-samples``: the first one's all-samples rows are
+dropped first), prints the summary and writes the reports to ``--out``.  With
 ``--worker BACKEND`` (not shown in ``--help``) it is a worker process instead
 (:mod:`.workers`).
 """
@@ -68,7 +69,11 @@ def build_parser(prog: str = USER_PROG) -> argparse.ArgumentParser:
                    help="keep the rows an earlier, interrupted run with the same --out and --name wrote "
                    "(NAME.rows.jsonl) and run only what is missing")
     p.add_argument("--merge", nargs="+", metavar="JSON",
-                   help="run nothing: merge these JSON reports and write the reports to --out")
+                   help="run nothing: merge these JSON reports (oldest first; a later report's row replaces an "
+                   "earlier one for the same op, dtype, samples and backend) and write the reports to --out")
+    p.add_argument("--replace-all-samples", action="store_true",
+                   help="with --merge: drop the first report's all-samples rows and runs, so that complete "
+                   "all-samples runs in the later reports replace partial ones instead of mixing with them")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     return p
@@ -80,8 +85,13 @@ def main(argv: list[str] | None = None, prog: str = USER_PROG) -> int:
     if args.worker:
         return worker_main(args.worker, args.device)
 
+    if args.replace_all_samples and not args.merge:
+        raise SystemExit("--replace-all-samples needs --merge (it changes what is merged)")
     if args.merge:
-        data = report.merge([report.load(p) for p in args.merge])
+        docs = [report.load(p) for p in args.merge]
+        if args.replace_all_samples:
+            docs[0] = report.without_all_samples(docs[0])
+        data = report.merge(docs)
         print(terminal_summary(data))
         if args.out:
             for path in write_all(data, args.out, args.name):

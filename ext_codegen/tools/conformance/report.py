@@ -5,7 +5,8 @@ Everything the renderings show (:mod:`.report_terminal`, :mod:`.report_markdown`
 :func:`build` returns and :func:`load` reads back, so reports can be
 regenerated, and several runs (one per dtype, say) merged into one table with
 ``python -m ext_codegen conformance --merge a.json b.json --out DIR``
-(:func:`merge`).  :mod:`.report_files` writes them all.
+(:func:`merge`; with ``--replace-all-samples``, :func:`without_all_samples`
+first).  :mod:`.report_files` writes them all.
 """
 
 from __future__ import annotations
@@ -124,6 +125,19 @@ def load(path: str) -> dict:
     if data.get("schema") != SCHEMA:
         raise ValueError(f"{path}: not a conformance report (schema {data.get('schema')!r})")
     return data
+
+
+def without_all_samples(doc: dict) -> dict:
+    """``doc`` without its all-samples rows and the runs that wrote them (``--merge --replace-all-samples``).
+
+    Merged in front of later reports, it lets complete all-samples runs stand
+    alone instead of mixing with the rows of earlier, partial ones.
+    """
+    def all_samples(run: dict) -> bool:
+        return run.get("options", {}).get("samples") == "all" or "--samples all" in run.get("command", "")
+
+    return {**doc, "rows": [r for r in doc["rows"] if r.get("sample_mode", "1") != "all"],
+            "runs": [r for r in doc["runs"] if not all_samples(r)]}
 
 
 def merge(docs: list[dict]) -> dict:

@@ -19,12 +19,15 @@ can be wrapped):
 :mod:`.instrument` holds what they share (installing an instrument in the
 launcher's one hook, :data:`ext_codegen.triton_backend.launch.instruments`,
 matching kernel names, the device check); :mod:`.environment` turns the
-variables into instruments; :mod:`.reproducer` writes one kernel and its
-inputs as a standalone script.  With no tool on, nothing is installed.
+variables into instruments, and the launcher reaches it through the entry
+point ``pyproject.toml`` declares in the ``ext_codegen.instruments`` group
+(the plugin never names the tools); :mod:`.reproducer` writes one kernel and
+its inputs as a standalone script.  With no tool on, nothing is installed.
 
 What it may import: torch, numpy, triton, the Triton plugin
 (:mod:`ext_codegen.triton_backend`: its launcher's hook, its fast paths'
-symbolic blocks) and :mod:`ext_codegen.compat`; never the extension points.
+symbolic blocks), :mod:`ext_codegen.compat`, :mod:`ext_codegen.names` and its
+own modules; never the extension points.
 """
 
 from __future__ import annotations

@@ -26,8 +26,7 @@ import re
 
 import torch
 
-from ... import compat
-
+from ...compat import triton_versions
 from .instrument import installed, interpreted
 from .reproducer import write_reproducer
 
@@ -215,7 +214,8 @@ def find_wrong_kernel(fn, *inputs, rtol: float = 1e-4, atol: float = 1e-5, repro
             origins = sorted(buf.get_origins(), key=lambda n: list(node.graph.nodes).index(n))
             finding = Finding(
                 kernel.__name__, number, buffer, param, node.name, error,
-                [f"{o.name} = {o.target}" for o in origins], _user_line([node, *origins]), compat.kernel_file_name(kernel),
+                [f"{o.name} = {o.target}" for o in origins], _user_line([node, *origins]),
+                triton_versions.kernel_file_name(kernel),
             )
             if reproducer is not None:
                 finding.reproducer = write_reproducer(reproducer, kernel, before, grid, param,

@@ -21,14 +21,13 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from ... import compat
+from ...compat import triton_versions
 from ...names import HOST_DEVICES
 from ...triton_backend.fastpath.affine import is_symbolic
 from .instrument import installed, interpreted, kernel_line, pointer_names, source_lines
-
-interp = compat.triton_interpreter()
-tl = compat.triton_language()
 
 
 class OutOfBounds(IndexError):
@@ -63,7 +62,7 @@ class _Checker:
     """The check of one launch: the tensor arguments' extents and the kernel's source."""
 
     def __init__(self, kernel, args, builder) -> None:
-        self.kernel, self.file_name, self.builder = kernel.__name__, compat.kernel_file_name(kernel), builder
+        self.kernel, self.file_name, self.builder = kernel.__name__, triton_versions.kernel_file_name(kernel), builder
         self.tensors = {
             name: (value, _extent(value)) for name, value in args.items()
             if hasattr(value, "data_ptr") and getattr(value, "device", None) is not None

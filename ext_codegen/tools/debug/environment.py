@@ -1,8 +1,11 @@
 """The debugging tools asked for by environment variables, around an unchanged script.
 
-The launcher reads its variables (:data:`ext_codegen.triton_backend.launch.ENVIRONMENT`)
-at every launch and, when one is set, asks :func:`instruments` here for the
-instruments they name:
+:func:`instruments` is this package's entry point in the launcher's
+``ext_codegen.instruments`` group (``pyproject.toml``;
+:data:`ext_codegen.triton_backend.launch.INSTRUMENTS_GROUP`): the launcher
+loads it, and with it this module, at the first launch of a process, without
+naming it, and calls it at every launch.  It reads these variables and
+returns the instruments they ask for:
 
 * ``EXT_CODEGEN_BREAK=<name or glob>`` — pdb at the first line of the first
   matching kernel (``EXT_CODEGEN_BREAK_PROGRAM=x[,y,z]`` for another program);
@@ -50,11 +53,18 @@ def _build(variable: str, value: str):
     return bounds.instrument
 
 
+#: The variables :func:`instruments` reads, in the order their instruments wrap a launch.
+VARIABLES = ("EXT_CODEGEN_CHECK_BOUNDS", "EXT_CODEGEN_WATCH", "EXT_CODEGEN_BREAK")
+
+
 def instruments() -> list:
-    """The instruments the environment asks for now."""
+    """The instruments the environment asks for now (called at every launch: unset, three lookups)."""
     found = []
-    for variable in ("EXT_CODEGEN_CHECK_BOUNDS", "EXT_CODEGEN_WATCH", "EXT_CODEGEN_BREAK"):
-        value = os.environ.get(variable, "").strip()
+    for variable in VARIABLES:
+        value = os.environ.get(variable)
+        if not value:
+            continue
+        value = value.strip()
         if not value or value == "0":
             continue
         key = (variable, value)

@@ -43,7 +43,7 @@ def interpreted(device) -> None:
 
 def launched_kernels() -> list[str]:
     """The names of every kernel this process has launched in the interpreter, sorted."""
-    return sorted({jit_fn.__name__ for jit_fn in launch._kernels})
+    return sorted({jit_fn.__name__ for jit_fn in launch.prepared})
 
 
 def matches(pattern: str, name: str) -> bool:

@@ -14,7 +14,7 @@ import shutil
 
 import torch
 
-from ... import compat
+from ...compat import triton_versions
 
 _SCRIPT = '''"""Reproducer of kernel {name}: run it alone on its saved inputs (python repro.py)."""
 import importlib.util
@@ -41,7 +41,7 @@ def write_reproducer(folder, kernel, args: dict, grid, param: str, expected) -> 
     """Write ``kernel.py``, ``inputs.pt`` and ``repro.py`` into ``folder``; return the script's path."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(compat.kernel_file_name(kernel), folder / "kernel.py")
+    shutil.copyfile(triton_versions.kernel_file_name(kernel), folder / "kernel.py")
     cpu_args = {k: v.cpu() if isinstance(v, torch.Tensor) else v for k, v in args.items()}
     torch.save({"args": cpu_args, "grid": tuple(grid), "expected": expected.detach().cpu()}, folder / "inputs.pt")
     script = folder / "repro.py"

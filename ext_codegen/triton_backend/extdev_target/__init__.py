@@ -14,5 +14,8 @@ device needs a backend with another name whose compiler accepts target
 ``extdev`` (:mod:`.compiler`) and whose driver is active when Inductor looks
 (:mod:`.driver`).
 
-May import what the host backend may, and the host backend itself.
+What it may import: :mod:`ext_codegen.compat`, :mod:`ext_codegen.names`,
+the host backend's :mod:`ext_codegen.triton_backend.compiler` and
+:mod:`ext_codegen.triton_backend.driver`, and its own modules; nothing else
+of the plugin.
 """

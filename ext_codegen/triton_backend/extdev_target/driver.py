@@ -21,7 +21,7 @@ imported only inside methods.
 
 from __future__ import annotations
 
-from ... import compat
+from ...compat import triton_versions
 from .. import driver as host
 from ...names import DEVICE
 
@@ -35,7 +35,7 @@ class ExtdevDriver(host.InterpreterDriver):
     def is_active(cls) -> bool:
         from triton.runtime.driver import driver
 
-        if not compat.triton_default_driver_chosen(driver):
+        if not triton_versions.triton_default_driver_chosen(driver):
             return False  # Triton is choosing its default: never this driver
         if type(driver.active) is cls:
             return True

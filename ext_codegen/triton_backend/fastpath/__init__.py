@@ -45,7 +45,8 @@ module                 what it keeps fast
 :mod:`.memory`         loads and stores as views or gathers of the arguments
 =====================  ==========================================================
 
-May import: numpy, torch, triton, :mod:`ext_codegen.compat`.
+What it may import: numpy, torch, triton, :mod:`ext_codegen.compat`,
+:mod:`ext_codegen.names` and its own modules; never the rest of the plugin.
 """
 
 from __future__ import annotations

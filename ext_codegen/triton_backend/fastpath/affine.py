@@ -12,11 +12,8 @@ a block is only kept symbolic while every value fits its type.
 from __future__ import annotations
 
 import numpy as np
-
-from ... import compat
-
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
 _INT_RANGE = {
     "int32": (-(1 << 31), (1 << 31) - 1),

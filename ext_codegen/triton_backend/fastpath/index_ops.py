@@ -11,12 +11,11 @@ type's range, they call the original method.
 from __future__ import annotations
 
 import numpy as np
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from ... import compat
 from .affine import Affine, LazyFull, combine, fits, is_symbolic, np_dtype_of, range_of, scale, shape_of, uniform
 
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
 
 def _scalar_of(handle) -> int | None:
     data = handle.data

@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 import torch
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from ... import compat
 from ...names import HOST_DEVICES
 from .affine import Affine, LazyFull, bounds, is_symbolic, uniform
 
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
 
 class Buffers:
     """The storages of one launch's tensor arguments, as byte arrays."""

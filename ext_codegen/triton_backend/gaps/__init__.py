@@ -21,26 +21,29 @@ module                 gap it closes
 :mod:`.reductions`     Inductor's combine functions reduced with numpy
 :mod:`.scans`          Inductor's scan combine functions over whole blocks
 :mod:`.sorting`        Inductor's bitonic ``sort_with_index`` as one numpy sort
-``compat``             fixes that depend on the triton release
+``triton_versions``    fixes that depend on the triton release
+                       (:mod:`ext_codegen.compat.triton_versions`)
 =====================  ==========================================================
 
-:mod:`.dtypes` holds the conversions they share.  May import: torch, numpy,
-triton, :mod:`ext_codegen.compat`; never Inductor's codegen or the
+:mod:`.dtypes` holds the conversions they share.
+
+What it may import: torch, numpy, triton, :mod:`ext_codegen.compat` and its
+own modules; never the rest of the plugin, Inductor's codegen or the
 extension points (Inductor's runtime ``triton_helpers`` is read, lazily, by
 :mod:`.reductions` and :mod:`.sorting`).
 """
 
 from __future__ import annotations
 
-from ... import compat
+import triton.language as tl
+
+from ...compat import triton_versions
 
 # triton 3.8 imports a module on a kernel's first launch that insists the
 # language's JIT functions are real ones: import it before any are swapped.
-compat.preload_lazy_triton_modules()
+triton_versions.preload_lazy_triton_modules()
 
 from . import atomics, bf16, comparisons, jit_helpers, libdevice, reductions, scans, sorting  # noqa: E402
-
-tl = compat.triton_language()
 
 
 def install(scope, builder, language: bool = True) -> None:
@@ -65,7 +68,7 @@ def install(scope, builder, language: bool = True) -> None:
         scope.set_attr(mod, name, value)
     if not language:
         return
-    compat.patch_interpreter_gaps(scope)
+    triton_versions.patch_interpreter_gaps(scope)
     scope.set_attr(tl, "reduce", reductions.reduce)
     scope.set_attr(tl, "associative_scan", scans.associative_scan)
     sorting.install(scope)

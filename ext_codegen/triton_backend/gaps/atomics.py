@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from ... import compat
 from .bf16 import is_bf16
 from .dtypes import to_numpy, to_torch
-
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
 
 #: The builder methods :func:`dense_operands` wraps.
 ATOMICS = ("create_atomic_rmw", "create_atomic_cas")

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from ... import compat
 from .dtypes import to_numpy, to_torch, torch_dtype
-
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
 
 _original_cast = interp.InterpreterBuilder.cast_impl
 

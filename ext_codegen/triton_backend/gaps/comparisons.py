@@ -8,11 +8,8 @@ then failed in numpy.  :func:`comparisons_are_int1` wraps ``binary_op``.
 from __future__ import annotations
 
 import numpy as np
-
-from ... import compat
-
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
 _COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal)
 

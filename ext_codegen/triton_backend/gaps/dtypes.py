@@ -3,14 +3,18 @@
 The interpreter holds every block as a numpy array; numpy has no bfloat16, so
 the interpreter keeps bf16 blocks as their raw 16-bit patterns (``uint16``).
 The gaps that compute with PyTorch (casts, bf16 arithmetic, libdevice,
-atomics) convert through these three functions, which reinterpret those bits
-instead of converting values.
+atomics) convert through :func:`torch_dtype`, :func:`to_torch` and
+:func:`to_numpy`, which reinterpret those bits instead of converting values;
+the gaps that compute with numpy (scans, sorting) wrap their results with
+:func:`to_block`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
 TL_TO_TORCH = {
     "int1": torch.bool, "int8": torch.int8, "int16": torch.int16,
@@ -22,10 +26,12 @@ TL_TO_TORCH = {
 
 
 def torch_dtype(tl_dtype) -> torch.dtype | None:
+    """The torch dtype of a Triton element type, or ``None`` for one torch lacks (fp8 variants)."""
     return TL_TO_TORCH.get(tl_dtype.name)
 
 
 def to_torch(data: np.ndarray, tl_dtype) -> torch.Tensor:
+    """A tensor sharing ``data``'s memory; bf16 blocks, which numpy holds as uint16, are viewed as bf16."""
     t = torch.from_numpy(np.ascontiguousarray(data))
     if tl_dtype.name == "bf16":
         return t.view(torch.int16).view(torch.bfloat16)
@@ -33,6 +39,13 @@ def to_torch(data: np.ndarray, tl_dtype) -> torch.Tensor:
 
 
 def to_numpy(t: torch.Tensor, tl_dtype) -> np.ndarray:
+    """The inverse of :func:`to_torch`: a numpy array over ``t``'s memory, bf16 as uint16 bits."""
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().view(np.uint16)
     return t.numpy()
+
+
+def to_block(data: np.ndarray, dtype) -> tl.tensor:
+    """A ``tl.tensor`` over ``data`` (a numpy array) of element type ``dtype``."""
+    return tl.core.tensor(interp.TensorHandle(np.ascontiguousarray(data), dtype.scalar),
+                          tl.block_type(dtype.scalar, list(data.shape)))

@@ -16,11 +16,11 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from ... import compat
-from .libdevice import cuda_libdevice
+import triton.language as tl
+from triton.runtime import interpreter as interp
+from triton.runtime.jit import JITFunction
 
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
+from .libdevice import cuda_libdevice
 
 _LANGUAGE_MODULES = (tl, tl.core, tl.math, tl.standard)
 
@@ -64,7 +64,7 @@ def interpretable(value):
     if key in _converted:
         return _converted[key][1]
     result = value
-    if isinstance(value, compat.JITFunction):
+    if isinstance(value, JITFunction):
         clone = _rebind(value.fn)
         if key in _converted:  # created while its module's globals were filled
             return _converted[key][1]
@@ -72,7 +72,7 @@ def interpretable(value):
     elif isinstance(value, types.ModuleType) and not _is_language_module(value):
         if value.__name__.endswith("libdevice"):
             result = cuda_libdevice()
-        elif any(isinstance(v, compat.JITFunction) for v in vars(value).values()):
+        elif any(isinstance(v, JITFunction) for v in vars(value).values()):
             result = _InterpretedModule(value)
     # keep ``value`` alive so its id is never reused for another object
     _converted[key] = (value, result)
@@ -94,7 +94,7 @@ def _interpreted_globals(source: dict) -> dict:
     copy = dict(source)
     _globals[id(source)] = (source, copy)
     for name, value in source.items():
-        if isinstance(value, (compat.JITFunction, types.ModuleType)):
+        if isinstance(value, (JITFunction, types.ModuleType)):
             copy[name] = interpretable(value)
     return copy
 
@@ -120,6 +120,6 @@ def language_jit_functions():
             (mod, name, interpretable(value))
             for mod in (tl, tl.standard, tl.math)
             for name, value in vars(mod).items()
-            if isinstance(value, compat.JITFunction)
+            if isinstance(value, JITFunction)
         ]
     return _language_jit

@@ -12,11 +12,9 @@ builder's ``create_extern_elementwise`` is replaced by
 from __future__ import annotations
 
 import torch
+from triton.runtime import interpreter as interp
 
-from ... import compat
 from .dtypes import to_numpy, to_torch, torch_dtype
-
-interp = compat.triton_interpreter()
 
 
 def cuda_libdevice():

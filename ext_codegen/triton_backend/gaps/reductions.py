@@ -14,12 +14,10 @@ takes Triton's own path.
 from __future__ import annotations
 
 import numpy as np
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from ... import compat
 from .jit_helpers import interpretable
-
-interp = compat.triton_interpreter()
-tl = compat.triton_language()
 
 
 def _nan_max(x, axis):
@@ -77,7 +75,7 @@ def _fast_table():
     return _FAST
 
 
-def _numpy_in_triton():
+def language_combine_functions() -> list:
     """The language's own combine functions, which Triton's interpreter reduces with numpy."""
     std = tl.standard
     names = ("_argmin_combine_tie_break_left", "_argmin_combine_tie_break_fast", "_argmax_combine_tie_break_left",
@@ -87,7 +85,7 @@ def _numpy_in_triton():
 
 def needs_language(combine_fn) -> bool:
     """Whether reducing with ``combine_fn`` calls it (Python over ``tl`` blocks) rather than numpy."""
-    return id(combine_fn) not in _fast_table() and not any(combine_fn is f for f in _numpy_in_triton())
+    return id(combine_fn) not in _fast_table() and not any(combine_fn is f for f in language_combine_functions())
 
 
 def reduce(input, axis, combine_fn, keep_dims=False, **kwargs):

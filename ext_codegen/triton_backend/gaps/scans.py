@@ -41,12 +41,11 @@ import inspect
 import textwrap
 
 import numpy as np
+import triton.language as tl
+from triton.runtime import interpreter as interp
 
-from ... import compat
 from . import combine
-
-tl = compat.triton_language()
-interp = compat.triton_interpreter()
+from .dtypes import to_block
 
 # Names a selecting body may call; everything it computes is a choice among its inputs.
 _SELECTING_CALLS = {"where", "maximum", "minimum", "to"}
@@ -139,12 +138,6 @@ def _is_log_add_exp(node: ast.FunctionDef) -> bool:
     return {"maximum", "minimum", "exp", "log1p", "isinf", "where"} <= names
 
 
-def _block(data: np.ndarray, dtype):
-    """A ``tl.tensor`` over ``data`` (a numpy array) of element type ``dtype``."""
-    return tl.core.tensor(interp.TensorHandle(np.ascontiguousarray(data), dtype.scalar),
-                          tl.block_type(dtype.scalar, list(data.shape)))
-
-
 def _rounds(arrays: list[np.ndarray], axis: int, combine) -> list[np.ndarray]:
     """:func:`_tree` with the combine function translated to numpy (:mod:`.combine`): no ``tl`` call at all.
 
@@ -178,8 +171,8 @@ def _tree(arrays: list[np.ndarray], dtypes, axis: int, combine) -> list[np.ndarr
     position = np.arange(n).reshape([n if d == axis else 1 for d in range(acc[0].ndim)])
     step = 1
     while step < n:
-        earlier = [_block(np.roll(a, step, axis=axis), t) for a, t in zip(acc, dtypes)]
-        later = [_block(a, t) for a, t in zip(acc, dtypes)]
+        earlier = [to_block(np.roll(a, step, axis=axis), t) for a, t in zip(acc, dtypes)]
+        later = [to_block(a, t) for a, t in zip(acc, dtypes)]
         out = combine(*earlier, *later)
         out = out if isinstance(out, tuple) else (out,)
         keep = position < step
@@ -263,5 +256,5 @@ def associative_scan(input, axis, combine_fn, reverse=False, **kwargs):
             results = _tree(arrays, [t.dtype for t in tensors], axis, combine_fn.fn)
     if reverse:
         results = [np.flip(r, axis) for r in results]
-    out = tuple(_block(r.astype(a.dtype, copy=False), t.dtype) for r, a, t in zip(results, arrays, tensors))
+    out = tuple(to_block(r.astype(a.dtype, copy=False), t.dtype) for r, a, t in zip(results, arrays, tensors))
     return out if isinstance(input, tuple) else out[0]

@@ -24,12 +24,10 @@ reaches it through the interpreted ``triton_helpers`` module of
 from __future__ import annotations
 
 import numpy as np
+import triton.language as tl
 
-from ... import compat
+from .dtypes import to_block
 from .jit_helpers import interpretable
-from .scans import _block
-
-tl = compat.triton_language()
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -79,5 +77,5 @@ def sort_with_index(x, idxs, rnumel, dim=None, stable=False, descending=False):
         raise ValueError("sort_with_index sorts along the last dimension only")
     limit = None if rnumel is None else _scalar(rnumel)
     order = _numpy_sort(values, indices, limit, bool(getattr(descending, "value", descending)))
-    return (_block(np.take_along_axis(values, order, axis=-1), x.dtype),
-            _block(np.take_along_axis(indices, order, axis=-1), idxs.dtype))
+    return (to_block(np.take_along_axis(values, order, axis=-1), x.dtype),
+            to_block(np.take_along_axis(indices, order, axis=-1), idxs.dtype))

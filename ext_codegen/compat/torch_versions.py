@@ -1,24 +1,9 @@
-"""Every difference between the supported torch and triton releases, in one place.
+"""The differences between the supported torch releases: Inductor's and Dynamo's interfaces.
 
-Supported (tested as a matrix, see ``docs/compatibility.md``):
-
-=========  ========  =========================================
-torch      triton    pinned by that torch's wheel
-=========  ========  =========================================
-2.11       3.6       ``triton==3.6.0``
-2.13       3.8       (the CPU wheel pins none; CI uses 3.8.0)
-2.14       3.8       ``triton~=3.8.0``
-2.15       3.9       ``triton~=3.9.0``
-=========  ========  =========================================
-
-Each entry below names the release that changed what it papers over and,
-where it could be found, the upstream change.
-
-This module is imported by the Triton plugin (``triton_backend.compiler``),
-and Triton imports that plugin while ``import triton`` itself is still
-running.  So nothing here imports torch or triton at module level: those
-imports happen inside functions, or on first access of ``JITFunction``,
-``TORCH_VERSION`` and ``TRITON_VERSION`` (module ``__getattr__``).
+Used by the extension points and their registration (:mod:`ext_codegen.inductor`).
+Nothing here imports torch at module level (see :mod:`ext_codegen.compat`):
+each function imports what it reads, and ``TORCH_VERSION`` is computed on
+first access.
 """
 
 from __future__ import annotations
@@ -27,120 +12,35 @@ import dataclasses
 import functools
 from typing import Any
 
+from . import major_minor
+
 __all__ = [
-    "JITFunction",
     "TORCH_VERSION",
-    "TRITON_VERSION",
-    "ReleaseSpecificBackendOptions",
     "SCHEDULING_HOOKS",
     "SchedulingHook",
     "forward_release_specific_hooks",
-    "installed_versions",
-    "triton_unavailable_error",
     "has_triton_on_cpu",
+    "register_benchmarker",
+    "single_config_options",
+    "template_heuristic_registry",
+    "triton_unavailable_error",
 ]
 
 
-def _major_minor(version: str) -> tuple[int, int]:
-    major, minor = version.split("+")[0].split(".")[:2]
-    return int(major), int(minor)
-
-
 def __getattr__(name: str) -> Any:
-    # Lazy module attributes (PEP 562): see the module docstring for why.
-    # Each value is computed once, then kept as a plain module global.
-    if name == "JITFunction":
-        from triton.runtime.jit import JITFunction as value
-    elif name == "TORCH_VERSION":
-        import torch
-
-        value = _major_minor(torch.__version__)
-    elif name == "TRITON_VERSION":
-        import triton
-
-        value = _major_minor(triton.__version__)
-    else:
+    # A lazy module attribute (PEP 562), computed once and then kept as a plain
+    # module global: importing this module must not import torch.
+    if name != "TORCH_VERSION":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
+    import torch
+
+    value = globals()[name] = major_minor(torch.__version__)
     return value
 
 
-def installed_versions() -> dict[str, str]:
-    """The installed torch and triton versions, as their ``__version__`` says."""
-    import torch
-    import triton
-
-    return {"torch": torch.__version__, "triton": triton.__version__}
-
-
 # ---------------------------------------------------------------------------
-# Triton: the language and the interpreter
+# Inductor: benchmarking, GEMM templates, autotuning
 # ---------------------------------------------------------------------------
-
-
-def triton_language():
-    import triton.language
-
-    return triton.language
-
-
-def triton_interpreter():
-    from triton.runtime import interpreter
-
-    return interpreter
-
-
-def is_constexpr_annotation(annotation) -> bool:
-    # Annotations are ``tl.constexpr`` objects, or the string "tl.constexpr"
-    # when the kernel's module uses ``from __future__ import annotations``.
-    if isinstance(annotation, str):
-        return annotation.split(".")[-1] == "constexpr"
-    return annotation is triton_language().constexpr
-
-
-def preload_lazy_triton_modules() -> None:
-    """Import what Triton imports lazily on a kernel's first launch.
-
-    triton 3.8's ``mangle_type`` imports ``triton.experimental.gluon``, which asserts that
-    ``tl.cdiv`` is a ``JITFunction``: before the interpreter swaps the language's JIT
-    functions for interpreted ones (triton 3.6 has no such import; 3.9 keeps it).
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("triton.experimental.gluon") is not None:
-        import triton.experimental.gluon  # noqa: F401
-
-
-def patch_interpreter_gaps(scope) -> None:
-    """Interpreter fixes that depend on the triton release, applied per launch.
-
-    triton 3.6's ``tensor.__index__`` is ``int(handle.data)`` on a one-element
-    1-d array, which numpy 2.5 refuses; triton 3.8 squeezes first (the same
-    definition is harmless there and in 3.9).  It matters for
-    ``tl.range(0, rnumel, ...)`` in Inductor's looped reductions.
-    """
-    tl = triton_language()
-    scope.set_attr(tl.tensor, "__index__", lambda self: int(self.handle.data.squeeze()))
-
-
-def triton_default_driver_chosen(driver) -> bool:
-    """Whether Triton's ``DriverConfig`` has picked its default driver yet.
-
-    Triton picks it on first use by asking every backend's driver whether it
-    is active and insisting on exactly one; the ``extdev`` driver must answer
-    no at that moment and yes later (``triton_backend/extdev_target/driver.py``).
-    Every supported triton (3.6 to 3.9) keeps the choice in
-    ``DriverConfig._default``; there is no public accessor (reading
-    ``driver.default`` would make the choice).
-    """
-    return getattr(driver, "_default", None) is not None
-
-
-def choose_triton_default_driver() -> None:
-    """Have Triton pick its default driver now (a no-op once it has)."""
-    from triton.runtime.driver import driver
-
-    driver.default
 
 
 def register_benchmarker(device: str, timer):
@@ -176,7 +76,7 @@ def register_benchmarker(device: str, timer):
                 where = self.infer_device(*args, **kw)
             except ValueError:
                 where = None
-        if where is None or torch_device_type(where) != device:
+        if where is None or _device_type(where) != device:
             return original(self, fn, fn_args, fn_kwargs, **kwargs)
         return timer(self, lambda: fn(*args, **kw), warmup=kwargs.get("warmup", 25), rep=kwargs.get("rep", 100))
 
@@ -186,6 +86,12 @@ def register_benchmarker(device: str, timer):
         cls.benchmark = original
 
     return undo
+
+
+def _device_type(device) -> str:
+    import torch
+
+    return torch.device(device).type if isinstance(device, str) else device.type
 
 
 def template_heuristic_registry():
@@ -202,16 +108,13 @@ def template_heuristic_registry():
     return registry if hasattr(registry, "_TEMPLATE_HEURISTIC_REGISTRY") else None
 
 
-def kernel_file_name(jit_fn) -> str:
-    """A ``JITFunction``'s source file: its ``file_name`` (triton 3.8), or its code object's (triton 3.6)."""
-    return getattr(jit_fn, "file_name", None) or jit_fn.fn.__code__.co_filename
-
-
 def single_config_options() -> dict[str, bool]:
-    """Inductor's options for one configuration per kernel, those this release has.
+    """Inductor options under which its heuristics emit one configuration per kernel.
 
-    ``triton.autotune_pointwise`` for pointwise kernels, the deterministic
-    mode's filter (``test_configs.force_filter_reduction_configs``) for reductions.
+    ``triton.autotune_pointwise`` (every release) gives pointwise kernels one
+    configuration; ``test_configs.force_filter_reduction_configs`` (the
+    deterministic mode's filter, without its other effects) does it for
+    reductions.  Only the options this release has are returned.
     """
     from torch._inductor import config
 
@@ -221,39 +124,8 @@ def single_config_options() -> dict[str, bool]:
     return options
 
 
-def torch_device_type(device) -> str:
-    import torch
-
-    return torch.device(device).type if isinstance(device, str) else device.type
-
-
 # ---------------------------------------------------------------------------
-# Triton: the backend plugin's compile options
-# ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class ReleaseSpecificBackendOptions:
-    """Option fields only some triton releases pass to a backend's ``parse_options``.
-
-    ``InterpreterOptions`` (``triton_backend.compiler``) derives from this, so
-    the fields exist on every release, with defaults that mean "off".
-    """
-
-    # triton 3.9 (triton-lang/triton#11005, "Add fpsan_homomorphic_casts flag"):
-    # the JIT copies ``knobs.compilation.fpsan_homomorphic_casts`` into every
-    # backend's options and reads it back from the parsed options object, so a
-    # backend whose options lack the field fails at its first launch.
-    # triton 3.6 and 3.8 never pass it; the default leaves their keys unchanged.
-    fpsan_homomorphic_casts: bool = False
-
-
-# triton 3.9 (torch 2.15's) also passes ``language`` to ``BaseBackend.add_stages``; 3.6 and 3.8
-# do not.  ``InterpreterBackend.add_stages`` takes ``language=None``: nothing to switch on here.
-
-
-# ---------------------------------------------------------------------------
-# torch: Inductor's scheduling hooks
+# Inductor: the scheduling hooks
 # ---------------------------------------------------------------------------
 
 
@@ -349,7 +221,7 @@ def forward_release_specific_hooks(cls: type, delegate: str = "_triton_schedulin
 
 
 # ---------------------------------------------------------------------------
-# torch: whether Triton is usable on a device
+# Dynamo and torch.utils: whether Triton is usable on a device
 # ---------------------------------------------------------------------------
 
 
@@ -384,7 +256,7 @@ def has_triton_on_cpu() -> bool:
 
 
 # ---------------------------------------------------------------------------
-# torch: registries and device snippets (no switch needed; recorded here)
+# Registries and device snippets (no switch needed; recorded here)
 # ---------------------------------------------------------------------------
 #
 # * torch 2.13 added ``codegen.common._initialize_device_op_overrides`` (2.11
