@@ -11,8 +11,9 @@ own PrivateUse1 device (:mod:`ext_codegen.device`).
 ``python -m ext_codegen conformance [...]`` runs PyTorch's OpInfo database
 through the backend instead (see :mod:`ext_codegen.tools.conformance`).
 
-What it may import: the package's public names (:mod:`ext_codegen`) and
-:mod:`ext_codegen.tools`; nothing else of the package.
+What it may import: the package's public names (:mod:`ext_codegen`),
+:mod:`ext_codegen.names` (the devices it offers) and :mod:`ext_codegen.tools`;
+nothing else of the package.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import argparse
 import sys
 
 import torch
+
+from .names import DEVICE, HOST
 
 
 class SmallModel(torch.nn.Module):
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from torch._inductor.utils import run_and_get_code
 
     parser = argparse.ArgumentParser(prog="python -m ext_codegen", description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "extdev"])
+    parser.add_argument("--device", default="cpu", choices=[HOST, "cuda", DEVICE])
     parser.add_argument("--batch", type=int, default=8)
     args = parser.parse_args(argv)
 

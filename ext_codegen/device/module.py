@@ -187,13 +187,13 @@ def initial_seed() -> int:
 # torch._disable_dynamo is what torch decorates its own such functions with; it imports Dynamo
 # only when first called.
 @torch._disable_dynamo
-def get_rng_state(device="extdev") -> torch.Tensor:
+def get_rng_state(device=DEVICE) -> torch.Tensor:
     _check(index_of(device))
     return torch.get_rng_state()  # the public call, which Dynamo knows how to trace around
 
 
 @torch._disable_dynamo
-def set_rng_state(new_state: torch.Tensor, device="extdev") -> None:
+def set_rng_state(new_state: torch.Tensor, device=DEVICE) -> None:
     _check(index_of(device))
     torch.set_rng_state(new_state)
 

@@ -16,6 +16,8 @@ import torch
 from torch._dynamo.device_interface import CpuInterface
 from torch._dynamo.device_interface import DeviceInterface as _TorchDeviceInterface
 
+from ..names import DEVICE
+
 
 class CPUDeviceInterface(CpuInterface):
     """The extension device as Dynamo and Inductor see it: the host, run by Triton's interpreter."""
@@ -132,7 +134,7 @@ class ExtdevProperties:
     (``ir._find_split_reduction``).
     """
 
-    type = "extdev"
+    type = DEVICE
     name = "extdev (host memory, Triton interpreter)"
     warp_size = None
     major = None
@@ -260,7 +262,7 @@ class ExtdevDeviceInterface(_TorchDeviceInterface):
 
     @staticmethod
     def raise_if_triton_unavailable(device=None) -> None:
-        _require_triton_backend("extdev")
+        _require_triton_backend(DEVICE)
 
 
 def _require_triton_backend(name: str) -> None:

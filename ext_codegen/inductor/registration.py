@@ -46,19 +46,19 @@ from torch._inductor.codegen import common as codegen_common
 from torch._inductor.custom_graph_pass import CustomGraphModulePass
 
 from ..compat import triton_versions
-from ..names import VERSION
+from ..names import DEVICE, HOST, VERSION
 from . import hardcoded, pending
 from .device_interface import CPUDeviceInterface, ExtdevDeviceInterface
 from .device_op_overrides import CPUDeviceOpOverrides, ExtdevDeviceOpOverrides
 from .scheduling import ExtensionScheduling
 from .wrapper import ExtensionWrapperCodegen
 
-SUPPORTED_DEVICES = ("cpu", "cuda", "extdev")
+SUPPORTED_DEVICES = (HOST, "cuda", DEVICE)
 _MISSING = object()
 
 # The device op overrides and interface each device gets: cuda keeps its own
 # streams, guards and interface; the two host-memory devices need ours.
-_OVERRIDES = {"cpu": (CPUDeviceOpOverrides, CPUDeviceInterface), "extdev": (ExtdevDeviceOpOverrides, ExtdevDeviceInterface)}
+_OVERRIDES = {HOST: (CPUDeviceOpOverrides, CPUDeviceInterface), DEVICE: (ExtdevDeviceOpOverrides, ExtdevDeviceInterface)}
 
 
 class CacheKeyPass(CustomGraphModulePass):
@@ -123,7 +123,7 @@ def register(device: str = "cpu") -> None:
         raise RuntimeError(f"ext_codegen is already registered for {device!r}; call unregister first")
     if device == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("ext_codegen.register('cuda') needs a CUDA GPU, and none is available")
-    if device == "extdev":
+    if device == DEVICE:
         from .. import device as extdev
 
         if torch.cuda.is_available() and not hasattr(torch, "extdev"):
@@ -161,7 +161,7 @@ def register(device: str = "cpu") -> None:
     if saved.backend_option is not _MISSING:
         # a device with no option of its own (extdev) reads cuda_backend, "triton" by default
         setattr(inductor_config, f"{device}_backend", "triton")
-    if device == "extdev":
+    if device == DEVICE:
         hardcoded.apply(device)
     _registered[device] = saved
     torch._dynamo.reset()

@@ -70,7 +70,7 @@ PARTS = ("compat", "inductor", "triton_backend", "device", "tools")
 #: The parts each part may import besides itself (the ``__init__`` paragraphs say why).
 RULES: dict[str, set[str]] = {
     PACKAGE: {"names", "inductor"},  # __version__, and the public names on first use
-    "__main__": {PACKAGE, "tools"},
+    "__main__": {PACKAGE, "names", "tools"},
     "autoload": {"names", "device", "inductor"},
     "names": set(),
     "compat": {"names"},

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 
+from ...names import HOST_DEVICES
 from . import report
 from .plan import Plan, earlier_rows, make_plan, row_key, run_plan, stock_tasks_where_needed
 from .progress import Progress
@@ -58,7 +59,7 @@ def build_parser(prog: str = USER_PROG) -> argparse.ArgumentParser:
     p.add_argument("--backends", nargs="+", choices=BACKENDS, default=None, help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="time limit per op and backend (default 180, or 900 with --samples all)")
-    p.add_argument("--device", choices=("cpu", "extdev"), default="cpu",
+    p.add_argument("--device", choices=HOST_DEVICES, default="cpu",
                    help="the device the extension backend compiles for: samples are made on cpu and copied "
                         "there, results copied back (default cpu; stock Inductor always runs on cpu)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes per backend running at once (default 1)")
