@@ -20,7 +20,9 @@ __all__ = [
     "choose_triton_default_driver",
     "kernel_file_name",
     "patch_interpreter_gaps",
+    "module_text_without_locations",
     "preload_lazy_triton_modules",
+    "run_pass_manager",
     "triton_default_driver_chosen",
 ]
 
@@ -130,3 +132,31 @@ class ReleaseSpecificBackendOptions:
 # argument to ``BaseBackend.add_stages(stages, options, language)``; 3.6 and
 # 3.8 call it with two.  ``InterpreterBackend.add_stages`` takes
 # ``language=None``, which fits both: nothing to switch on here.
+
+
+# ---------------------------------------------------------------------------
+# The native path (triton_backend/native): Triton's own TTIR passes, run on the host
+# ---------------------------------------------------------------------------
+
+
+def run_pass_manager(pm, module, stage_name: str) -> None:
+    """Run an ``ir.pass_manager`` on ``module``.
+
+    triton 3.8 and 3.9 take the stage's name as a second argument
+    (``pm.run(mod, "make_ttir")``, used for their pass instrumentation);
+    triton 3.6's ``run`` takes the module alone.
+    """
+    try:
+        pm.run(module, stage_name)
+    except TypeError:  # triton 3.6
+        pm.run(module)
+
+
+def module_text_without_locations(module) -> str:
+    """The printed MLIR of ``module``, without debug locations where the release can print it so.
+
+    ``str_nodebug`` exists on triton 3.8 and 3.9; on 3.6 the plain text is
+    returned (the caller strips ``loc(...)`` either way).
+    """
+    printer = getattr(module, "str_nodebug", None)
+    return printer() if printer is not None else str(module)

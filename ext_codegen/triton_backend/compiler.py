@@ -1,4 +1,4 @@
-"""The compiler half of the plugin: Triton's front end, then nothing.
+"""The compiler half of the plugin: Triton's front end, then (opt-in) the native path's lowering and build.
 
 ``triton.compile`` asks this backend for its stages.  The kernel still goes
 through Triton's real front end (``ASTSource.make_ir``), so a kernel Triton
@@ -6,6 +6,12 @@ would reject on a GPU is rejected here too, and the Triton IR is kept in the
 cache beside the metadata.  No machine code is produced: the launcher in
 :mod:`ext_codegen.triton_backend.driver` executes the kernel's Python source
 with Triton's interpreter.
+
+With ``EXT_CODEGEN_NATIVE=1`` (read when the options are parsed, so part of
+their hash) the stages after ``ttir`` are the native path's
+(:mod:`ext_codegen.triton_backend.native.route`): ``"c"``, the kernel
+lowered to C, then the binary stage, a shared library built from it (or the
+Triton IR text as above, for a kernel that falls back to the interpreter).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from ..names import HOST
 
 # Bumped whenever what this backend produces for a kernel changes, so that
 # Triton's and Inductor's caches never serve an artifact of an older plugin.
-PLUGIN_VERSION = "1"
+PLUGIN_VERSION = "2"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +54,8 @@ class InterpreterOptions(triton_versions.ReleaseSpecificBackendOptions):
     backend_name: str = HOST
     arch: str | None = None
     instrumentation_mode: str = ""
+    #: ``EXT_CODEGEN_NATIVE=1`` when the options were parsed: compile natively (docs/native.md).
+    native: bool = False
     # Fields only some triton releases pass come from ReleaseSpecificBackendOptions.
 
     def hash(self) -> str:
@@ -58,7 +66,8 @@ class InterpreterOptions(triton_versions.ReleaseSpecificBackendOptions):
 class InterpreterBackend(BaseBackend):
     """Triton's compiler for the ``cpu`` target: front end to Triton IR, no code generation."""
 
-    binary_ext = "pysrc"
+    #: The binary stage: a shared library on the native path, the Triton IR text for the interpreter.
+    binary_ext = "hostbin"
     #: The ``GPUTarget.backend`` this compiler accepts.
     TARGET = HOST
 
@@ -78,6 +87,10 @@ class InterpreterBackend(BaseBackend):
         if "cluster_dims" in known:
             known["cluster_dims"] = tuple(known["cluster_dims"])
         known["backend_name"] = self.TARGET
+        if "native" not in known:
+            from .native import route
+
+            known["native"] = route.enabled()
         return InterpreterOptions(**known)
 
     def pack_metadata(self, metadata):
@@ -100,7 +113,18 @@ class InterpreterBackend(BaseBackend):
 
     def add_stages(self, stages: dict, options, language=None) -> None:
         stages["ttir"] = self._keep_ttir
-        stages[self.binary_ext] = self._python_source
+        if not options.native:
+            stages[self.binary_ext] = self._python_source
+            return
+        # The native path, as a vendor's backend: lowering, then the binary.  A
+        # stage other than the binary one cannot hold bytes (CompiledKernel
+        # reads every other stage back as text), so the shared library is the
+        # binary stage itself and its C the stage before it.
+        from .native import route
+
+        native = route.Stages(options.enable_fp_fusion)
+        stages["c"] = native.to_c
+        stages[self.binary_ext] = native.to_binary
 
     @staticmethod
     def _keep_ttir(mod, metadata):

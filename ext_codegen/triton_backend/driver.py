@@ -37,8 +37,13 @@ class InterpreterUtils:
 
     @staticmethod
     def load_binary(name, kernel, shared, device):
-        # (module, function, n_regs, n_spills, n_max_threads)
-        return None, name, 0, 0, 1 << 30
+        # (module, function, n_regs, n_spills, n_max_threads).  The function is
+        # what Triton hands the launcher at every launch: a native kernel's
+        # entry point, or the kernel's name for one the interpreter runs.
+        from .native import route
+
+        entry = route.load(kernel)
+        return None, name if entry is None else entry, 0, 0, 1 << 30
 
     @staticmethod
     def unload_module(module):
@@ -109,6 +114,16 @@ class InterpreterLauncher:
             for i, name in enumerate(names)
             if signature.get(name) == "constexpr"
         }
+        # The native path (docs/native.md): what the compile left in the metadata.
+        self.name = metadata.name
+        self.native_info = getattr(metadata, "native_kernel", None)
+        self.cooperative = bool(getattr(metadata, "launch_cooperative_grid", False))
+        self.native = None
+        fallback = getattr(metadata, "native_fallback", "")
+        if fallback:
+            from .native import route
+
+            route.record_fallback(self.name, fallback)
 
     def __call__(self, gridX, gridY, gridZ, stream, function, kernel_metadata,
                  launch_metadata, launch_enter_hook, launch_exit_hook, *args):
@@ -126,9 +141,35 @@ class InterpreterLauncher:
                 self.constexpr_at[i] if i in self.constexpr_at else next(rest)
                 for i in range(len(self.names))
             ]
-        launch(self.fn, (gridX, gridY, gridZ), dict(zip(self.names, values)), self.signature, **self.checks)
+        grid = (gridX, gridY, gridZ)
+        if self.native_info is None or isinstance(function, str) or not self._run_natively(function, grid, values):
+            launch(self.fn, grid, dict(zip(self.names, values)), self.signature, **self.checks)
         if launch_exit_hook is not None:
             launch_exit_hook(launch_metadata)
+
+
+    def _run_natively(self, entry, grid, values) -> bool:
+        """Run the launch with the native kernel; ``False`` when an instrument wants the interpreter."""
+        from . import launch
+        from .native import check, route
+
+        if launch.active_instruments():  # the debugging tools instrument the interpreted kernel
+            return False
+        if self.native is None:
+            self.native = route.kernel_for(self.name, self.native_info, entry, self.cooperative)
+
+        def run_native(vals):
+            self.native(grid, [v for i, v in enumerate(vals) if i not in self.constexpr_at])
+
+        route.count_launch()
+        if route.check_enabled():
+            check.checked_launch(self.name, run_native, lambda vals: launch.launch(
+                self.fn, grid, dict(zip(self.names, vals)), self.signature, **self.checks),
+                values, self.native_info["exact"])
+        else:
+            run_native(values)
+            launch.launch_count += 1
+        return True
 
 
 def foreign_backend_active() -> bool:

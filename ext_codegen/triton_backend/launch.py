@@ -33,8 +33,10 @@ from .widening import widen_x_block
 #: constexpr parameters and the ``JITFunction`` with its Python function.
 prepared: dict[Any, tuple] = {}
 
-#: Number of kernel launches executed by the interpreter in this process
-#: (the conformance tool uses it to tell "ran our kernels" from "fell back").
+#: Number of kernel launches the package's launcher ran in this process, in the
+#: interpreter or natively (:mod:`.native`; a natively run launch that the
+#: check mode also runs here counts once).  The conformance tool uses it to
+#: tell "ran our kernels" from "fell back".
 launch_count = 0
 #: Number of program instances the interpreter executed (after widening).
 program_count = 0
@@ -90,7 +92,7 @@ def instrument_sources() -> list:
     return _instrument_sources
 
 
-def _instruments() -> list:
+def active_instruments() -> list:
     """The instruments of this launch: :data:`instruments`, then those the entry points add."""
     active = instruments
     for source in _instrument_sources if _instrument_sources is not None else instrument_sources():
@@ -190,7 +192,7 @@ def launch(jit_fn, grid: tuple[int, int, int], args: dict[str, Any], signature: 
         name: value if name in constexprs else _scalar_argument(value, (signature or {}).get(name))
         for name, value in args.items()
     }
-    active = _instruments()
+    active = active_instruments()
     recorded = None
     if not active and replay.ENABLED:
         recorded = replay.lookup(live, call_args, constexprs, grid, _switches(debug, sanitize_overflow))

@@ -1,0 +1,138 @@
+"""The native path wired into the plugin: the switch, the stages, the launcher, fallbacks, instruments, check mode.
+
+Each kernel is defined inside its test: Triton keeps compiled kernels per
+``JITFunction`` in memory, keyed without the environment, so a kernel
+compiled earlier with the switch off would be reused.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+import triton
+import triton.language as tl
+
+from ext_codegen.triton_backend import launch
+from ext_codegen.triton_backend.compiler import InterpreterBackend
+from ext_codegen.triton_backend.native import check, launcher, route
+from tests.helpers import on_interpreter
+
+
+@pytest.fixture
+def native(monkeypatch):
+    """The native path on, the check mode on."""
+    monkeypatch.setenv(route.ENV_NATIVE, "1")
+    monkeypatch.setenv(route.ENV_CHECK, "1")
+
+
+def scale_kernel():
+    @triton.jit
+    def scale(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+        o = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        m = o < n
+        tl.store(y_ptr + o, tl.load(x_ptr + o, mask=m) * 2.0 + 1.0, mask=m)
+
+    return scale
+
+
+def test_the_switch_is_a_compile_option_in_the_hash(monkeypatch):
+    from triton.backends.compiler import GPUTarget
+
+    backend = InterpreterBackend(GPUTarget("cpu", "", 1))
+    monkeypatch.delenv(route.ENV_NATIVE, raising=False)
+    off = backend.parse_options({})
+    monkeypatch.setenv(route.ENV_NATIVE, "1")
+    on = backend.parse_options({})
+    assert (off.native, on.native) == (False, True)
+    assert off.hash() != on.hash()
+    stages = {}
+    backend.add_stages(stages, on)
+    assert list(stages) == ["ttir", "c", InterpreterBackend.binary_ext]
+
+
+def test_a_launch_through_triton_runs_natively(native, gen):
+    scale = scale_kernel()
+    x, y = torch.randn(1000, generator=gen), torch.zeros(1000)
+    before, launches = route.native_launches, launch.launch_count
+    with on_interpreter():
+        handle = scale[(4,)](x, y, 1000, BLOCK=256)
+    assert route.native_launches == before + 1
+    assert launch.launch_count == launches + 1  # the check mode's interpreter run
+    assert handle.metadata.native_fallback == ""
+    assert "static int kernel(" in handle.asm["c"]
+    assert handle.asm[InterpreterBackend.binary_ext].startswith(b"\x7fELF")
+    assert torch.equal(y, x * 2.0 + 1.0)
+
+
+def test_an_unsupported_op_falls_back_whole_and_is_counted(native, caplog):
+    @triton.jit
+    def joined(x_ptr, y_ptr, BLOCK: tl.constexpr):
+        a = tl.load(x_ptr + tl.arange(0, BLOCK))
+        tl.store(y_ptr + tl.arange(0, BLOCK)[:, None] * 2 + tl.arange(0, 2)[None, :], tl.join(a, a * 3))
+
+    x, y = torch.arange(32, dtype=torch.float32), torch.zeros(64)
+    before, counted = route.native_launches, route.fallbacks["unsupported: tt.join"]
+    with caplog.at_level(logging.INFO, logger="ext_codegen.native"), on_interpreter():
+        handle = joined[(1,)](x, y, BLOCK=32)
+    assert route.native_launches == before
+    assert route.fallbacks["unsupported: tt.join"] == counted + 1
+    assert "kernel joined runs in the interpreter: unsupported: tt.join" in caplog.text
+    assert handle.metadata.native_fallback == "unsupported: tt.join"
+    assert "run by the interpreter" in handle.asm["c"]
+    assert torch.equal(y.view(32, 2), torch.stack([x, x * 3], 1))
+
+
+def test_a_failing_assert_raises_naming_the_kernel(monkeypatch):
+    monkeypatch.setenv(route.ENV_NATIVE, "1")
+
+    @triton.jit
+    def checked(x_ptr, y_ptr, BLOCK: tl.constexpr):
+        o = tl.arange(0, BLOCK)
+        v = tl.load(x_ptr + o)
+        tl.device_assert(v < 100, "index out of bounds: x < 100")
+        tl.store(y_ptr + o, v)
+
+    x = torch.arange(64, dtype=torch.int32)
+    x[5] = 500
+    with on_interpreter(), pytest.raises(launcher.DeviceAssertionError, match=r"checked: .*x < 100"):
+        checked[(1,)](x, torch.zeros(64, dtype=torch.int32), BLOCK=64, debug=True)
+
+
+def test_an_instrumented_launch_runs_in_the_interpreter(native, gen, monkeypatch):
+    seen = []
+
+    def instrument(kernel, fn, args, scope, builder):
+        seen.append(kernel.__name__)
+        return fn, None
+
+    monkeypatch.setattr(launch, "instruments", [instrument])
+    scale = scale_kernel()
+    x, y = torch.randn(100, generator=gen), torch.zeros(100)
+    before = route.native_launches
+    with on_interpreter():
+        scale[(1,)](x, y, 100, BLOCK=128)
+    assert seen == ["scale"] and route.native_launches == before
+    assert torch.equal(y, x * 2.0 + 1.0)
+
+
+def test_the_check_mode_raises_on_a_mismatch(native, gen, monkeypatch):
+    made = route.kernel_for
+
+    def off_by_one_ulp(*args, **kwargs):
+        kernel = made(*args, **kwargs)
+        run = kernel.__call__
+
+        class Wrong:
+            def __call__(self, grid, params, threads=None):
+                run(grid, params, threads)
+                params[1].view(torch.int32)[7] += 1
+
+        return Wrong()
+
+    monkeypatch.setattr(route, "kernel_for", off_by_one_ulp)
+    scale = scale_kernel()
+    x, y = torch.randn(100, generator=gen), torch.zeros(100)
+    with on_interpreter(), pytest.raises(check.NativeMismatch, match=r"kernel scale: .*bit for bit"):
+        scale[(1,)](x, y, 100, BLOCK=128)
