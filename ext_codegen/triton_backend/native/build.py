@@ -84,9 +84,13 @@ def flags(fp_fusion: bool) -> list[str]:
     return BASE_FLAGS + vec + ["-ffp-contract=fast" if fp_fusion and FP_FUSION else "-ffp-contract=off"]
 
 
+#: Changed whenever the way a kernel is linked changes, so that the cache never serves a library linked the old way.
+LINK_VERSION = "2"  # 2: GCC's runtime library linked (float64 -> float16 conversions)
+
+
 def build(source: str, fp_fusion: bool = False) -> Built:
     opts = flags(fp_fusion)
-    key = hashlib.sha256("\0".join([source, *opts, _toolchain_id()]).encode()).hexdigest()[:32]
+    key = hashlib.sha256("\0".join([source, *opts, _toolchain_id(), LINK_VERSION]).encode()).hexdigest()[:32]
     d = cache_dir()
     path = os.path.join(d, f"{key}.so")
     if os.path.exists(path):
@@ -102,7 +106,7 @@ def build(source: str, fp_fusion: bool = False) -> Built:
     proc = subprocess.run([CC, *[o for o in opts if o != "-shared"], "-c", "-o", obj, src], capture_output=True, text=True)
     if proc.returncode == 0:
         link = _linker()
-        proc = subprocess.run([*link, "-o", tmp, obj, *libs] if link else [CC, "-shared", "-fopenmp", "-o", tmp, obj, *libs],
+        proc = subprocess.run([*link, "-o", tmp, obj, *libs, _libgcc()] if link else [CC, "-shared", "-fopenmp", "-o", tmp, obj, *libs],
                               capture_output=True, text=True)
     seconds = time.perf_counter() - t
     if os.path.exists(obj):
@@ -112,6 +116,16 @@ def build(source: str, fp_fusion: bool = False) -> Built:
         raise RuntimeError(f"ext_codegen native: {CC} failed on {src}:\n{proc.stderr[-4000:]}")
     os.replace(tmp, path)
     return Built(path, seconds, False)
+
+
+@functools.lru_cache(maxsize=None)
+def _libgcc() -> str:
+    """GCC's runtime library, which the compiler driver links and ``ld`` alone does not.
+
+    The kernel calls into it for the conversions the processor has no
+    instruction for (``__truncdfhf2``: float64 to float16 in one rounding).
+    """
+    return subprocess.run([CC, "-print-libgcc-file-name"], capture_output=True, text=True).stdout.strip()
 
 
 @functools.lru_cache(maxsize=None)
