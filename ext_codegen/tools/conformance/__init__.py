@@ -61,6 +61,7 @@ The files, in the order a run uses them:
 * ``__main__.py``: ``python -m ext_codegen.tools.conformance``.
 
 What it may import: the package's public names (:mod:`ext_codegen`),
-:mod:`ext_codegen.names` (the devices it sweeps), the Triton plugin (:mod:`ext_codegen.triton_backend`, for its launch counts) and
+:mod:`ext_codegen.names` (the devices it sweeps), the Triton plugin
+(:mod:`ext_codegen.triton_backend`, for its launch counts, native ones too) and
 its own modules; never the other tools.
 """

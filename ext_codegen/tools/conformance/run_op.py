@@ -43,6 +43,7 @@ def run_op(op, dtype, limit, backend: str, device: str = "cpu") -> dict:
     from torch._inductor.utils import run_and_get_code
 
     from ext_codegen.triton_backend import launch
+    from ext_codegen.triton_backend.native import route
 
     fn = op.op
     name = op.name
@@ -101,6 +102,7 @@ def run_op(op, dtype, limit, backend: str, device: str = "cpu") -> dict:
 
     counters.clear()
     before = launch.launch_count
+    native_before, fallbacks_before = route.native_launches, route.fallbacks.copy()
     outs: dict[int, object] = {}
     states: dict[int, list] = {}
     errors: dict[int, str] = {}
@@ -126,6 +128,9 @@ def run_op(op, dtype, limit, backend: str, device: str = "cpu") -> dict:
     row.update(kernels=kernels, externs=externs, graph_breaks=len(breaks))
     if backend == "ext":
         row["launches"] = launches
+        if route.enabled():  # the native path (docs/native.md): launches it ran, kernels it handed back
+            row["native_launches"] = route.native_launches - native_before
+            row["native_fallbacks"] = dict(route.fallbacks - fallbacks_before)  # reason: kernels
 
     values = name not in UNDEFINED_VALUES
     tensor_wide: list[int] = []
