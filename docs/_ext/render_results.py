@@ -239,14 +239,123 @@ def gpu_plot(result: dict, path: str) -> None:
     plt.close(fig)
 
 
+# ---------------------------------------------------------------- cpu_native
+
+#: The targets of issue 21's point 7, as the summary names them.
+NATIVE_TARGETS = [
+    ("max_over_eager", "every case at most {t:g}× eager", "slowest case {v:.2f}×"),
+    ("max_over_stock", "every case at most {t:g}× stock C++ Inductor", "slowest case {v:.2f}×"),
+    ("median_over_eager", "median case at most {t:g}× eager", "median {v:.2f}×"),
+    ("median_over_stock", "median case at most {t:g}× stock C++ Inductor", "median {v:.2f}×"),
+    ("compile_median_ms", "compiling one kernel at most {t:g} ms at the median", "median {v:.0f} ms"),
+    ("first_call_over_interpreter_s", "first call within {t:g} s of the interpreted first call",
+     "worst case {v:+.2f} s"),
+    ("peak_memory_over_stock", "peak resident memory at most {t:g}× stock C++ Inductor's", "{v:.2f}×"),
+]
+#: where the summary keeps the number each target is judged on
+NATIVE_VALUE = {"first_call_over_interpreter_s": "first_call_max_over_interpreter_s"}
+
+
+def _opt_ms(row: dict, key: str) -> str:
+    """Milliseconds to three significant digits below 1 ms (the small cases are 0.03 ms in eager)."""
+    if key not in row:
+        return "–"
+    return f"{row[key]:.3f}" if row[key] < 1 else _ms(row[key])
+
+
+def native_markdown(result: dict) -> str:
+    """The native benchmark as MyST Markdown: the timing table, the targets, the memory table, between markers.
+
+    ``<!-- results -->`` ... ``<!-- end results -->`` holds all three, so a page
+    includes them with ``{include}``'s ``:start-after:`` and ``:end-before:``.
+    """
+    lines = [
+        "<!-- results -->",
+        "",
+        "| case | shape | eager (ms) | stock C++ Inductor (ms) | interpreter (ms) | native (ms) "
+        "| native / eager | native / stock | first call, interpreter / native (s) | kernels native "
+        "| compile per kernel (ms) |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, row in result["cases"].items():
+        shape = "×".join(str(s) for s in row["shape"]) if row["shape"][0] != 1 else str(row["shape"][1])
+        compile_ms = row.get("compile_ms") or []
+        first = (f"{row['interpreter_first_call_s']:.2f} / {row['native_first_call_s']:.2f}"
+                 if "interpreter_first_call_s" in row else f"– / {row['native_first_call_s']:.2f}")
+        wrong = "" if row.get("native_matches_eager", True) else " (**wrong result**)"
+        cells = [CPU_LABELS.get(name, name), shape, _opt_ms(row, "eager_reference_ms"), _opt_ms(row, "stock_ms"),
+                 _opt_ms(row, "interpreter_ms"), _opt_ms(row, "native_ms") + wrong,
+                 f"{row['native_over_eager']:.2f}", f"{row['native_over_stock']:.2f}", first,
+                 f"{row['kernels_native']} of {len(row['kernels'])}",
+                 ", ".join(f"{ms:.0f}" for ms in compile_ms) or "–"]
+        lines.append("| " + " | ".join(cells) + " |")
+    s, targets = result["summary"], result["targets"]
+    load = result.get("load_average")
+    load_note = f" The load average was {load[0]:.1f} before and {load[3]:.1f} after." if load else ""
+    lines += [
+        "",
+        f"Measured {result['date']} on {result['machine']} with torch {result['torch']}, triton "
+        f"{result['triton']} and {result['gcc']}, {result['torch_threads']} threads: the median of "
+        f"{result['rounds']} interleaved rounds of eager, stock and native ({result['interpreter_rounds']} "
+        "rounds of eager and the interpreter, in their own process), each round a sample of at least 5 ms; "
+        "*eager* is the faster of its medians in the two processes. "
+        f"Kernels compiled natively: {s['kernels_native']} of {s['kernels']}; launches run natively: "
+        f"{s['launches_native_per_call']} of {s['launches_per_call']} per call of all the cases. "
+        f"Compile per kernel: Triton IR passes and lowering to C, `gcc` and link, and loading the library, "
+        f"with empty caches.{load_note} Generated from `docs/results/benchmarks/cpu_native.json`.",
+        "",
+        "| target (issue 21, point 7) | measured | met |",
+        "|---|---|---|",
+    ]
+    for key, what, measured in NATIVE_TARGETS:
+        value = s.get(NATIVE_VALUE.get(key, key))
+        if key not in targets or value is None:
+            continue
+        met = s["met"].get(key)
+        extra = ""
+        if key == "max_over_eager":
+            extra = f" ({s['cases_within_3x_eager']} of {s['cases']} cases within)"
+        elif key == "max_over_stock":
+            extra = f" ({s['cases_within_3x_stock']} of {s['cases']} cases within)"
+        lines.append(f"| {what.format(t=targets[key])} | {measured.format(v=value)}{extra} "
+                     f"| {'yes' if met else '**no**'} |")
+    memory = result.get("memory") or {}
+    if memory.get("backends"):
+        stock = memory["backends"].get("stock", {}).get("peak_mb")
+        lines += [
+            "",
+            f"Peak resident memory, `{memory['function']}` on {memory['shape'][0]}×{memory['shape'][1]} float32 "
+            f"({memory['megabytes_per_tensor']:.0f} MB a tensor), called twice in a fresh process per backend "
+            "(`ru_maxrss`; *before the call* is the process with torch imported and the inputs made):",
+            "",
+            "| backend | peak (MB) | before the call (MB) | peak / stock | second call (s) | launches run natively |",
+            "|---|--:|--:|--:|--:|--:|",
+        ]
+        names = {"eager": "eager", "stock": "stock C++ Inductor", "interpreter": "interpreter", "native": "native"}
+        for backend, row in memory["backends"].items():
+            if "error" in row:
+                lines.append(f"| {names.get(backend, backend)} | {row['error']} | | | | |")
+                continue
+            ratio = f"{row['peak_mb'] / stock:.2f}" if stock else "–"
+            lines.append(f"| {names.get(backend, backend)} | {row['peak_mb']:,.0f} | {row['baseline_mb']:,.0f} "
+                         f"| {ratio} | {row['call_s']:.3f} | {row.get('native_launches', 0)} of {row.get('launches', 0)} |")
+        reasons = sorted({r for row in memory["backends"].values() for r in row.get("fallbacks", {})})
+        if reasons:
+            lines += ["", "Kernels of the large case that fell back to the interpreter on the native path: "
+                      + "; ".join(f"`{r}`" for r in reasons) + "."]
+    lines += ["", "<!-- end results -->", ""]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- all results
 
-#: result name (``docs/results/benchmarks/<name>.json``) -> (table, plot)
-RENDERERS = {"cpu_interpreter": (cpu_markdown, cpu_plot), "gpu_parity": (gpu_markdown, gpu_plot)}
+#: result name (``docs/results/benchmarks/<name>.json``) -> (table, plot or None)
+RENDERERS = {"cpu_interpreter": (cpu_markdown, cpu_plot), "gpu_parity": (gpu_markdown, gpu_plot),
+             "cpu_native": (native_markdown, None)}
 
 
 def render_all(out_dir: str, results: str = RESULTS) -> list[str]:
-    """Write ``<name>.md`` and ``<name>.png`` for every result in *results*; return the paths written."""
+    """Write ``<name>.md`` (and ``<name>.png`` where it has a plot) for every result in *results*; return the paths written."""
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for name, (markdown, plot) in RENDERERS.items():
@@ -258,9 +367,10 @@ def render_all(out_dir: str, results: str = RESULTS) -> list[str]:
             with open(json_path) as f:
                 result = json.load(f)
             text = markdown(result)
-            png = os.path.join(out_dir, f"{name}.png")
-            plot(result, png)
-            written.append(png)
+            if plot is not None:
+                png = os.path.join(out_dir, f"{name}.png")
+                plot(result, png)
+                written.append(png)
         with open(md_path, "w") as f:
             f.write(text)
         written.append(md_path)
