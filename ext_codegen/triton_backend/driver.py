@@ -147,7 +147,6 @@ class InterpreterLauncher:
         if launch_exit_hook is not None:
             launch_exit_hook(launch_metadata)
 
-
     def _run_natively(self, entry, grid, values) -> bool:
         """Run the launch with the native kernel; ``False`` when an instrument wants the interpreter."""
         from . import launch
