@@ -1,4 +1,4 @@
-"""The Triton plugin: a Triton backend whose kernels run on the host, in Triton's interpreter.
+"""The Triton plugin: a Triton backend whose kernels run on the host, in Triton's interpreter (or, opt-in, natively).
 
 Triton discovers out-of-tree backends through the ``triton.backends`` entry
 point group; ``pyproject.toml`` declares this package there under the name
@@ -14,14 +14,17 @@ a cpu tensor.
 ==================  =============================================================
 file                what it is for
 ==================  =============================================================
-``compiler.py``     Triton's compiler stages: the real front end, no machine code
+``compiler.py``     Triton's compiler stages: the real front end, then the interpreter's or native code
 ``driver.py``       the active driver for the host, and the launcher Triton calls
 ``launch.py``       one launch: widen, patch, close the gaps, run every program
 ``widening.py``     fewer, wider program instances for Inductor's kernels
 ``language.py``     Triton's own language patch, recorded once and replayed
+``recording.py``    a launch's builder calls, recorded once per key
+``replay.py``       later launches replayed from that record, without the kernel's body
 ``extdev_target/``  the second backend, for the ``extdev`` device: same compiler and launcher
 ``gaps/``           what Triton's interpreter cannot run out of the box, a file a gap
 ``fastpath/``       index arithmetic kept symbolic, loads and stores as numpy views
+``native/``         opt-in (``EXT_CODEGEN_NATIVE=1``): Triton IR lowered to C, built, run on every core
 ==================  =============================================================
 
 What it may import: triton, torch, numpy, :mod:`ext_codegen.compat`,
