@@ -15,6 +15,18 @@ from .ttir import (Block, Func, Op, Type, Unsupported, Value, cut_attr_dicts, cu
                    strip_locations)
 
 
+#: Ops whose regions end in ``scf.yield``, which MLIR's printer leaves out when it yields nothing
+#: (``scf.for`` without ``iter_args``, ``scf.if`` without results): an implicit terminator, put back
+#: here so that every region of these ops ends in its yield.
+_IMPLICIT_YIELD = {"scf.for", "scf.if"}
+
+
+def _empty_yield() -> Op:
+    op = Op("scf.yield", [], [], {}, [], [], [], "scf.yield")
+    op.extra["generic"] = False
+    return op
+
+
 class Parser:
     """Line-oriented recursive descent over the printed module."""
 
@@ -110,6 +122,10 @@ class Parser:
                     continue
                 tail = close.lstrip("})").strip()
                 break
+            if op.name in _IMPLICIT_YIELD:
+                for block in op.regions:
+                    if not block.ops or block.ops[-1].name != "scf.yield":
+                        block.ops.append(_empty_yield())
         ttir_ops.after_regions(self, op, text, tail, results)
         return op
 

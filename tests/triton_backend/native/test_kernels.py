@@ -212,6 +212,39 @@ def test_loops():
     native_vs_interpreter(loops, (3,), dict(x_ptr=x, out_ptr=torch.zeros(3 * 128), n=1000), dict(BLOCK=128))
 
 
+@triton.jit
+def loops_without_results(x_ptr, out_ptr, n, RB: tl.constexpr):
+    # Inductor's looped reduction: a loop that carries the row's max, then a loop that only stores
+    # (no iter_args: MLIR prints it without its ``scf.yield``), a nested one and an ``scf.if`` without results.
+    row = tl.program_id(0)
+    base = tl.arange(0, RB)[None, :]
+    acc = tl.full([1, RB], float("-inf"), tl.float32)
+    for off in range(0, n, RB):
+        c = off + base
+        acc = tl.maximum(acc, tl.load(x_ptr + row * n + c, mask=c < n, other=float("-inf")))
+    mx = tl.max(acc, 1)[:, None]
+    for off in range(0, n, RB):
+        c = off + base
+        v = tl.load(x_ptr + row * n + c, mask=c < n, other=0.0)
+        tl.store(out_ptr + row * n + c, tl.exp(v - mx), mask=c < n)
+    for k in range(0, 2):
+        for off in range(0, n, RB):
+            c = off + base
+            v = tl.load(out_ptr + row * n + c, mask=c < n, other=0.0)
+            tl.store(out_ptr + row * n + c, v + k, mask=c < n)
+    if row % 2 == 0:
+        tl.store(out_ptr + row * n + base, -tl.load(out_ptr + row * n + base, mask=base < n), mask=base < n)
+
+
+def test_loops_without_results():
+    x = torch.randn(4, 1000)
+    handle, _ = native_vs_interpreter(loops_without_results, (4,), dict(x_ptr=x, out_ptr=torch.zeros(4, 1000), n=1000),
+                                      dict(RB=128), rtol=1e-6, atol=1e-6)  # exp: the interpreter's and libm's
+    lines = [ln.strip() for ln in handle.asm["ttir"].splitlines()]
+    # the forms without results (no ``%r = `` in front), not folded away
+    assert any(ln.startswith("scf.for ") for ln in lines) and any(ln.startswith("scf.if ") for ln in lines)
+
+
 # --- atomics and programs that wait for each other ---------------------------------------------------
 
 @triton.jit
