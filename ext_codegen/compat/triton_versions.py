@@ -64,10 +64,22 @@ def patch_interpreter_gaps(scope) -> None:
     1-d array, which numpy 2.5 refuses; triton 3.8 squeezes first (the same
     definition is harmless there and in 3.9).  It matters for
     ``tl.range(0, rnumel, ...)`` in Inductor's looped reductions.
+    triton 3.6's ``maxnumf``/``minnumf`` let a NaN win (below).
     """
+    import triton
     import triton.language as tl
 
     scope.set_attr(tl.tensor, "__index__", lambda self: int(self.handle.data.squeeze()))
+    if major_minor(triton.__version__) < (3, 8):
+        # triton 3.6's interpreter runs ``arith.maxnumf``/``minnumf`` (``tl.maximum``
+        # and ``tl.minimum`` without NaN propagation) as ``np.maximum``/``np.minimum``,
+        # so a NaN wins; the ops return the other operand, as a GPU and the native
+        # path do, and triton 3.8's interpreter uses ``np.fmax``/``np.fmin``.
+        import numpy as np
+        from triton.runtime.interpreter import InterpreterBuilder
+
+        scope.set_attr(InterpreterBuilder, "create_maxnumf", lambda self, lhs, rhs: self.binary_op(lhs, rhs, np.fmax))
+        scope.set_attr(InterpreterBuilder, "create_minnumf", lambda self, lhs, rhs: self.binary_op(lhs, rhs, np.fmin))
 
 
 def kernel_file_name(jit_fn) -> str:
