@@ -22,6 +22,12 @@ DOCS = os.path.dirname(HERE)
 RESULTS = os.path.join(DOCS, "results", "benchmarks")
 
 
+
+def _load_note(result) -> str:
+    """The sentence on the machine's load before and after a run, or nothing for a result without it."""
+    load = result.get("load_average")
+    return f" The load average was {load[0]:.1f} before and {load[3]:.1f} after." if load else ""
+
 def _pyplot():
     import matplotlib
 
@@ -81,8 +87,7 @@ def cpu_markdown(result: dict) -> str:
              f"≤ {target}× ({verdict})", str(row["programs_per_call"]),
              f"{row['first_call_s']:.2f}" if "first_call_s" in row else "–", str(row.get("compile_launches", "–"))]
         lines.append("| " + " | ".join(cells) + " |")
-    load = result.get("load_average")
-    load_note = f" The load average was {load[0]:.1f} before and {load[3]:.1f} after." if load else ""
+    load_note = _load_note(result)
     lines += [
         "",
         f"Measured {result['date']} on {result['machine']} with torch {result['torch']}, "
@@ -290,8 +295,7 @@ def native_markdown(result: dict) -> str:
                  ", ".join(f"{ms:.0f}" for ms in compile_ms) or "–"]
         lines.append("| " + " | ".join(cells) + " |")
     s, targets = result["summary"], result["targets"]
-    load = result.get("load_average")
-    load_note = f" The load average was {load[0]:.1f} before and {load[3]:.1f} after." if load else ""
+    load_note = _load_note(result)
     lines += [
         "",
         f"Measured {result['date']} on {result['machine']} with torch {result['torch']}, triton "

@@ -32,7 +32,8 @@ class Plan:
     max_block: int = 1                                       # largest block, in elements
 
 
-def _split(shape, axis):
+def split_axis(shape, axis) -> tuple[int, int, int]:
+    """``(outer, length, inner)``: a block's elements before, along and after ``axis``, as a reduction loops over them."""
     outer = inner = 1
     for d in shape[:axis]:
         outer *= d
@@ -43,7 +44,7 @@ def _split(shape, axis):
 
 def temp_bytes(op: Op) -> list[int]:
     """Scratch an op needs beyond its results: a reduction over a non-minor axis works on copies of its inputs."""
-    if op.name == "tt.reduce" and _split(op.operands[0].type.shape, op.attrs["axis"])[2] > 1:
+    if op.name == "tt.reduce" and split_axis(op.operands[0].type.shape, op.attrs["axis"])[2] > 1:
         return [o.type.numel * ELEM_BYTES[o.type.elem] for o in op.operands]
     return []
 

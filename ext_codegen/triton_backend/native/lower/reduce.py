@@ -23,17 +23,9 @@ interpreter's ``np.cumsum``) and vectorised across the dimensions after it;
 
 from __future__ import annotations
 
+from ..storage import split_axis
 from ..ttir import Unsupported
 from .emit import ZERO, Ix, ctype, flat, handles
-
-
-def _split(shape, axis):
-    outer = inner = 1
-    for d in shape[:axis]:
-        outer *= d
-    for d in shape[axis + 1:]:
-        inner *= d
-    return outer, shape[axis], inner
 
 
 def inline_combine(em, region, inputs: list[str], outputs: list[str]) -> None:
@@ -113,7 +105,7 @@ def _reduce_minor(em, op, axis):
 def _reduce_tree(em, op, axis):
     """Reduce along an axis with contiguous elements after it: pairwise, as a tree, on copies of the inputs."""
     shape = op.operands[0].type.shape
-    outer, length, inner = _split(shape, axis)
+    outer, length, inner = split_axis(shape, axis)
     temps = []
     for o, off in zip(op.operands, em.plan.temps[op]):
         t, ct = em.fresh("red"), ctype(o.type.scalar())
@@ -150,7 +142,7 @@ def reduce(em, op):
     axis = op.attrs["axis"]
     for r in op.results:
         em.define(r)
-    if _split(op.operands[0].type.shape, axis)[2] == 1:
+    if split_axis(op.operands[0].type.shape, axis)[2] == 1:
         em.guarded(lambda: _reduce_minor(em, op, axis))
     else:
         em.guarded(lambda: _reduce_tree(em, op, axis))
