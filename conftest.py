@@ -16,8 +16,15 @@ collect_ignore_glob = ["docs/_build/*", "docs/_generated/*", "docs/results/*"]
 
 @pytest.fixture(autouse=True)
 def _unregister_leftovers():
-    """A page or test that fails half-way must not leave the backend registered for the next."""
+    """A page or test that fails half-way must not leave the backend registered, or a switch set, for the next."""
+    import os
+
+    switches = {k: v for k, v in os.environ.items() if k.startswith("EXT_CODEGEN_")}
     yield
+    for key in [k for k in os.environ if k.startswith("EXT_CODEGEN_")]:
+        if key not in switches:
+            del os.environ[key]
+    os.environ.update(switches)
     import ext_codegen
 
     for device in ("cpu", "cuda"):

@@ -20,6 +20,7 @@ eager in float64 before anything is timed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -312,10 +313,28 @@ def main(argv=None):
     p.add_argument("--no-fast-paths", action="store_true", help="with --profile: the interpreter without them")
     p.add_argument("--out", default=DEFAULT_OUT, help="JSON to write (default: %(default)s)")
     args = p.parse_args(argv)
-    if args.profile:
-        profile(args.profile, fast=not args.no_fast_paths)
-        return 0
+    with interpreted():
+        if args.profile:
+            profile(args.profile, fast=not args.no_fast_paths)
+            return 0
+        return _benchmark(args)
 
+
+@contextlib.contextmanager
+def interpreted():
+    """The interpreter runs every kernel (``EXT_CODEGEN_NATIVE=0``; ``benchmarks/cpu_native.py`` times the native path)."""
+    before = os.environ.get("EXT_CODEGEN_NATIVE")
+    os.environ["EXT_CODEGEN_NATIVE"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("EXT_CODEGEN_NATIVE")
+        else:
+            os.environ["EXT_CODEGEN_NATIVE"] = before
+
+
+def _benchmark(args) -> int:
     sizes = [(n, max(1, int(r * args.scale)), max(8, int(c * args.scale))) for n, r, c in SIZES
              if not args.only or n in args.only]
     load_before = os.getloadavg()

@@ -14,7 +14,7 @@ processes, because Inductor and Triton keep compiled kernels in memory per kerne
   first (registering ``ext_codegen`` resets Dynamo, so the callable Inductor returned is kept and
   called directly), then ``ext_codegen`` is registered and each case compiled again; eager, stock
   and native are timed in interleaved rounds.
-* **interpreter worker** (the switch off): eager and the interpreter, interleaved, per case.
+* **interpreter worker** (``EXT_CODEGEN_NATIVE=0``): eager and the interpreter, interleaved, per case.
 * **memory workers**: one fresh process per backend (eager, stock, interpreter, native) runs the
   large case twice and reports its peak resident set (``ru_maxrss``).
 
@@ -258,10 +258,8 @@ def worker_memory(backend: str, rows: int, cols: int) -> dict:
 
 def _worker_env(native: bool, scratch: str) -> dict:
     env = dict(os.environ)
-    for key in ("EXT_CODEGEN_NATIVE", "EXT_CODEGEN_NATIVE_CHECK"):
-        env.pop(key, None)
-    if native:
-        env["EXT_CODEGEN_NATIVE"] = "1"
+    env.pop("EXT_CODEGEN_NATIVE_CHECK", None)
+    env["EXT_CODEGEN_NATIVE"] = "1" if native else "0"
     cold = tempfile.mkdtemp(prefix="cold_", dir=scratch)
     env.update(TRITON_CACHE_DIR=os.path.join(cold, "triton"), TORCHINDUCTOR_CACHE_DIR=os.path.join(cold, "inductor"),
                EXT_CODEGEN_CACHE=os.path.join(cold, "ext_codegen"), TORCHINDUCTOR_FX_GRAPH_CACHE="0",

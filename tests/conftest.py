@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import ext_codegen
+from tests import helpers
 from tests.helpers import seeded
 
 DEVICES = ("cpu", "cuda", "extdev")
@@ -56,6 +57,13 @@ def pytest_collection_finish(session):
 def ext_cpu():
     """The extension backend registered for cpu during one test, Dynamo reset around it."""
     with ext_codegen.registered("cpu"):
+        yield
+
+
+@pytest.fixture
+def interpreted():
+    """Kernels run in Triton's interpreter during the test (``tests.helpers.interpreted``), not natively."""
+    with helpers.interpreted():
         yield
 
 

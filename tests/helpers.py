@@ -172,6 +172,33 @@ def load_script(path):
     return module
 
 
+def interpreted():
+    """A context in which kernels run in Triton's interpreter (``EXT_CODEGEN_NATIVE=0``), not natively.
+
+    For the tests of the interpreter's own machinery (fast paths, replay,
+    widening) and for the interpreter's half of a native-vs-interpreter
+    comparison.  The switch is read at compile time and at every launch, so
+    a kernel compiled natively earlier in the process is interpreted too.
+    """
+    import contextlib
+
+    from ext_codegen.triton_backend.native import route
+
+    @contextlib.contextmanager
+    def switched_off():
+        before = os.environ.get(route.ENV_NATIVE)
+        os.environ[route.ENV_NATIVE] = "0"
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ[route.ENV_NATIVE]
+            else:
+                os.environ[route.ENV_NATIVE] = before
+
+    return switched_off()
+
+
 def on_interpreter():
     """A context in which hand-written Triton kernels launch on this package's driver.
 

@@ -1,4 +1,4 @@
-"""The Triton plugin: a Triton backend whose kernels run on the host, in Triton's interpreter (or, opt-in, natively).
+"""The Triton plugin: a Triton backend whose kernels run on the host, compiled natively (or in Triton's interpreter).
 
 Triton discovers out-of-tree backends through the ``triton.backends`` entry
 point group; ``pyproject.toml`` declares this package there under the name
@@ -14,7 +14,7 @@ a cpu tensor.
 ==================  =============================================================
 file                what it is for
 ==================  =============================================================
-``compiler.py``     Triton's compiler stages: the real front end, then the interpreter's or native code
+``compiler.py``     Triton's compiler stages: the real front end, then native code (or the interpreter's)
 ``driver.py``       the active driver for the host, and the launcher Triton calls
 ``launch.py``       one launch: widen, patch, close the gaps, run every program
 ``widening.py``     fewer, wider program instances for Inductor's kernels
@@ -24,7 +24,7 @@ file                what it is for
 ``extdev_target/``  the second backend, for the ``extdev`` device: same compiler and launcher
 ``gaps/``           what Triton's interpreter cannot run out of the box, a file a gap
 ``fastpath/``       index arithmetic kept symbolic, loads and stores as numpy views
-``native/``         opt-in (``EXT_CODEGEN_NATIVE=1``): Triton IR lowered to C, built, run on every core
+``native/``         the default path: Triton IR lowered to C, built, run on every core
 ==================  =============================================================
 
 What it may import: triton, torch, numpy, :mod:`ext_codegen.compat`,

@@ -1,17 +1,17 @@
-"""The compiler half of the plugin: Triton's front end, then (opt-in) the native path's lowering and build.
+"""The compiler half of the plugin: Triton's front end, then the native path's lowering and build.
 
-``triton.compile`` asks this backend for its stages.  The kernel still goes
+``triton.compile`` asks this backend for its stages.  The kernel goes
 through Triton's real front end (``ASTSource.make_ir``), so a kernel Triton
 would reject on a GPU is rejected here too, and the Triton IR is kept in the
-cache beside the metadata.  No machine code is produced: the launcher in
+cache beside the metadata.  Then, by default, the native path's stages
+(:mod:`ext_codegen.triton_backend.native.route`): ``"c"``, the kernel
+lowered to C, and the binary stage, a shared library built from it.
+
+With ``EXT_CODEGEN_NATIVE=0`` (read when the options are parsed, so part of
+their hash), and for a kernel the lowering hands back, no machine code is
+produced: the binary is the Triton IR text, and the launcher in
 :mod:`ext_codegen.triton_backend.driver` executes the kernel's Python source
 with Triton's interpreter.
-
-With ``EXT_CODEGEN_NATIVE=1`` (read when the options are parsed, so part of
-their hash) the stages after ``ttir`` are the native path's
-(:mod:`ext_codegen.triton_backend.native.route`): ``"c"``, the kernel
-lowered to C, then the binary stage, a shared library built from it (or the
-Triton IR text as above, for a kernel that falls back to the interpreter).
 """
 
 from __future__ import annotations

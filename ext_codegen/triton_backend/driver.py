@@ -154,6 +154,8 @@ class InterpreterLauncher:
 
         if launch.active_instruments():  # the debugging tools instrument the interpreted kernel
             return False
+        if not route.enabled():  # EXT_CODEGEN_NATIVE=0 now: interpreted, even if compiled natively before
+            return False
         if self.native is None:
             self.native = route.kernel_for(self.name, self.native_info, entry, self.cooperative)
 

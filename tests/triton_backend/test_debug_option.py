@@ -14,6 +14,9 @@ from torch._inductor import config
 
 from ext_codegen.triton_backend import launch
 
+#: these tests are about the interpreter's own machinery: every kernel in them runs interpreted
+pytestmark = pytest.mark.usefixtures("interpreted")
+
 
 def _masked_index(a, mask, idx):
     return torch.ops.aten._unsafe_masked_index(a, mask, [idx], 1)

@@ -14,6 +14,9 @@ import torch
 from tests.helpers import assert_identical, assert_same, on_interpreter
 from ext_codegen.triton_backend import fastpath
 
+#: these tests are about the interpreter's own machinery: every kernel in them runs interpreted
+pytestmark = pytest.mark.usefixtures("interpreted")
+
 
 @pytest.fixture
 def fast(ext_cpu):

@@ -16,6 +16,9 @@ import triton.language as tl
 from tests.helpers import assert_identical, assert_same, backend_registered, on_interpreter, skip_on_gpu_host
 from ext_codegen.triton_backend import launch, replay
 
+#: these tests are about the interpreter's own machinery: every kernel in them runs interpreted
+pytestmark = pytest.mark.usefixtures("interpreted")
+
 
 @pytest.fixture
 def checked(ext_cpu):

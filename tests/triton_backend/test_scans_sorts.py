@@ -18,6 +18,9 @@ import triton.language as tl
 from tests.helpers import assert_identical, assert_same, on_interpreter
 from ext_codegen.triton_backend.gaps import scans, sorting
 
+#: these tests are about the interpreter's own machinery: every kernel in them runs interpreted
+pytestmark = pytest.mark.usefixtures("interpreted")
+
 
 @pytest.fixture
 def paths(ext_cpu):

@@ -7,6 +7,9 @@ import torch
 
 from ext_codegen.triton_backend import launch, widening
 
+#: these tests are about the interpreter's own machinery: every kernel in them runs interpreted
+pytestmark = pytest.mark.usefixtures("interpreted")
+
 
 def _launches(monkeypatch):
     seen = []

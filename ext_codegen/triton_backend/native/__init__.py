@@ -1,11 +1,11 @@
-"""The native path: Triton IR lowered to C, built by the system compiler, run on every core (opt-in).
+"""The native path: Triton IR lowered to C, built by the system compiler, run on every core (the default).
 
-With ``EXT_CODEGEN_NATIVE=1`` the plugin's compiler does what a vendor's
-backend does: after Triton's front end it lowers the kernel's Triton IR to
-C and builds a shared library, which the driver loads and launches over the
-grid with OpenMP.  A kernel with an op the lowering does not handle is run
-by the interpreter, whole (:data:`.route.fallbacks`).  Without the switch
-nothing here runs: the interpreter stays the default path.
+The plugin's compiler does what a vendor's backend does: after Triton's
+front end it lowers the kernel's Triton IR to C and builds a shared
+library, which the driver loads and launches over the grid with OpenMP.  A
+kernel with an op the lowering does not handle is run by the interpreter,
+whole (:data:`.route.fallbacks`); ``EXT_CODEGEN_NATIVE=0`` runs every
+kernel there.
 ``docs/native.md`` is the page to read.
 
 ==================  ============================================================

@@ -4,7 +4,7 @@ The plugin's compiler (:mod:`ext_codegen.triton_backend.compiler`) asks
 :func:`enabled` when it parses a kernel's options, so the switch is one of
 the compile options and part of their hash: a kernel compiled natively and
 the same kernel compiled for the interpreter never share a cache entry.
-With the switch on, its stages after ``ttir`` are ``Stages.to_c`` (the
+With the switch on (the default), its stages after ``ttir`` are ``Stages.to_c`` (the
 stage named ``"c"``: the kernel's C source, kept in Triton's cache and in
 ``CompiledKernel.asm["c"]``) and ``Stages.to_binary`` (the binary
 stage, ``"hostbin"``: the shared library's bytes, or, for a kernel
@@ -36,7 +36,7 @@ import time
 
 from . import build, launcher, lower, reader, ttir
 
-#: The switch of the native path: ``1`` compiles kernels natively (default: off, the interpreter).
+#: The switch of the native path: on unless it is ``0``, which runs every kernel in the interpreter.
 ENV_NATIVE = "EXT_CODEGEN_NATIVE"
 #: The check mode: ``1`` runs every native launch in the interpreter too, on copies, and compares.
 ENV_CHECK = "EXT_CODEGEN_NATIVE_CHECK"
@@ -59,8 +59,8 @@ _ELF = b"\x7fELF"
 
 
 def enabled() -> bool:
-    """Whether kernels compiled now are compiled natively (``EXT_CODEGEN_NATIVE=1``)."""
-    return os.environ.get(ENV_NATIVE, "") == "1"
+    """Whether kernels compiled now are compiled natively (the default; ``EXT_CODEGEN_NATIVE=0`` says no)."""
+    return os.environ.get(ENV_NATIVE, "1") != "0"
 
 
 def check_enabled() -> bool:

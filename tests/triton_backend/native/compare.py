@@ -1,8 +1,8 @@
 """Run a hand-written Triton kernel in the interpreter and natively; compare what each wrote.
 
-The kernel is launched once through Triton on the package's driver (the
-interpreter runs it: these tests leave ``EXT_CODEGEN_NATIVE`` unset, and the
-front end leaves the Triton IR in ``handle.asm["ttir"]``), and once through
+The kernel is launched once through Triton on the package's driver with
+``EXT_CODEGEN_NATIVE=0`` (the interpreter runs it, and the front end leaves
+the Triton IR in ``handle.asm["ttir"]``), and once through
 :func:`ext_codegen.triton_backend.native.route.compile_ttir` on clones of the
 same inputs.  Every tensor argument is then compared: bit for bit by default
 (NaNs equal when both are NaN), or within ``rtol`` for reductions and libm calls.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ext_codegen.triton_backend.native import route
-from tests.helpers import on_interpreter
+from tests.helpers import interpreted, on_interpreter
 
 
 def kernel_args(handle, names, values):
@@ -40,7 +40,7 @@ def native_vs_interpreter(kernel, grid, args: dict, constexprs: dict | None = No
     """Launch ``kernel[grid](**args, **constexprs)`` both ways; assert every tensor matches. Returns the handle."""
     constexprs = constexprs or {}
     native_args = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in args.items()}
-    with on_interpreter():
+    with on_interpreter(), interpreted():
         handle = kernel[grid](**args, **constexprs)
     compiled = route.compile_ttir(handle.asm["ttir"], enable_fp_fusion=handle.metadata.enable_fp_fusion)
     g = grid if isinstance(grid, tuple) else grid(constexprs)

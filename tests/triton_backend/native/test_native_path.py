@@ -42,10 +42,12 @@ def test_the_switch_is_a_compile_option_in_the_hash(monkeypatch):
 
     backend = InterpreterBackend(GPUTarget("cpu", "", 1))
     monkeypatch.delenv(route.ENV_NATIVE, raising=False)
+    default = backend.parse_options({})
+    monkeypatch.setenv(route.ENV_NATIVE, "0")
     off = backend.parse_options({})
     monkeypatch.setenv(route.ENV_NATIVE, "1")
     on = backend.parse_options({})
-    assert (off.native, on.native) == (False, True)
+    assert (default.native, off.native, on.native) == (True, False, True)
     assert off.hash() != on.hash()
     stages = {}
     backend.add_stages(stages, on)
@@ -136,3 +138,37 @@ def test_the_check_mode_raises_on_a_mismatch(native, gen, monkeypatch):
     x, y = torch.randn(100, generator=gen), torch.zeros(100)
     with on_interpreter(), pytest.raises(check.NativeMismatch, match=r"kernel scale: .*bit for bit"):
         scale[(1,)](x, y, 100, BLOCK=128)
+
+
+def test_switched_off_at_launch_a_native_kernel_is_interpreted(native, gen, monkeypatch):
+    """``EXT_CODEGEN_NATIVE=0`` is read at every launch too: the interpreter runs a kernel compiled natively."""
+    scale = scale_kernel()
+    x, y = torch.randn(100, generator=gen), torch.zeros(100)
+    with on_interpreter():
+        handle = scale[(1,)](x, y, 100, BLOCK=128)
+    assert handle.asm[InterpreterBackend.binary_ext].startswith(b"\x7fELF")
+    monkeypatch.setenv(route.ENV_NATIVE, "0")
+    y.zero_()
+    before, launches = route.native_launches, launch.launch_count
+    with on_interpreter():
+        scale[(1,)](x, y, 100, BLOCK=128)
+    assert route.native_launches == before and launch.launch_count == launches + 1
+    assert torch.equal(y, x * 2.0 + 1.0)
+
+
+def test_inductor_index_asserts_fire_in_native_code(ext_cpu, gen):
+    """Inductor's ``tl.device_assert`` index checks are compiled too: an index out of range raises, by name."""
+    from torch._inductor import config
+
+    def masked_index(a, mask, idx):
+        return torch.ops.aten._unsafe_masked_index(a, mask, [idx], 1)
+
+    a = torch.randn(4, generator=gen, dtype=torch.float16)  # a kernel no interpreted test compiled
+    before = route.native_launches
+    with config.patch(debug_index_asserts=True):
+        compiled = torch.compile(masked_index)
+        ok = compiled(a, torch.tensor([True, False]), torch.tensor([3, -9]))
+        assert torch.equal(ok, masked_index(a, torch.tensor([True, False]), torch.tensor([3, -9])))
+        with pytest.raises(launcher.DeviceAssertionError, match=r"triton_.*: device assertion failed: .*index out of bounds"):
+            compiled(a, torch.tensor([True, True]), torch.tensor([3, -9]))
+    assert route.native_launches >= before + 2
