@@ -89,6 +89,8 @@ LINK_VERSION = "2"  # 2: GCC's runtime library linked (float64 -> float16 conver
 
 
 def build(source: str, fp_fusion: bool = False) -> Built:
+    if shutil.which(CC) is None:
+        raise RuntimeError(f"no C compiler: {CC!r} is not on PATH (install gcc, or name one in EXT_CODEGEN_NATIVE_CC)")
     opts = flags(fp_fusion)
     key = hashlib.sha256("\0".join([source, *opts, _toolchain_id(), LINK_VERSION]).encode()).hexdigest()[:32]
     d = cache_dir()

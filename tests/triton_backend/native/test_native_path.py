@@ -86,6 +86,21 @@ def test_an_unsupported_op_falls_back_whole_and_is_counted(native, caplog):
     assert torch.equal(y.view(32, 2), torch.stack([x, x * 3], 1))
 
 
+def test_without_a_c_compiler_kernels_run_interpreted_with_a_warning(native, gen, monkeypatch, caplog, tmp_path):
+    from ext_codegen.triton_backend.native import build
+
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(tmp_path))  # compiled here, not served from Triton's cache
+    monkeypatch.setattr(build, "CC", "ext-codegen-no-such-cc")
+    scale = scale_kernel()
+    x, y = torch.randn(100, generator=gen), torch.zeros(100)
+    before = route.native_launches
+    with caplog.at_level(logging.INFO, logger="ext_codegen.native"), on_interpreter():
+        handle = scale[(1,)](x, y, 100, BLOCK=128)
+    assert route.native_launches == before and torch.equal(y, x * 2.0 + 1.0)
+    assert handle.metadata.native_fallback.startswith("build failed: no C compiler: 'ext-codegen-no-such-cc'")
+    assert any(r.levelno == logging.WARNING and "no C compiler" in r.getMessage() for r in caplog.records)
+
+
 def test_a_failing_assert_raises_naming_the_kernel(monkeypatch):
     monkeypatch.setenv(route.ENV_NATIVE, "1")
 
