@@ -303,8 +303,6 @@ def profile(name: str, fast: bool, top: int = 15) -> None:
 
 
 def main(argv=None):
-    from ext_codegen.triton_backend import widening
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=9, help="interleaved rounds")
     p.add_argument("--scale", type=float, default=1.0, help="shrink sizes (tests use a tiny scale)")
@@ -335,6 +333,8 @@ def interpreted():
 
 
 def _benchmark(args) -> int:
+    from ext_codegen.triton_backend import widening
+
     sizes = [(n, max(1, int(r * args.scale)), max(8, int(c * args.scale))) for n, r, c in SIZES
              if not args.only or n in args.only]
     load_before = os.getloadavg()

@@ -263,7 +263,9 @@ def _worker_env(native: bool, scratch: str) -> dict:
     cold = tempfile.mkdtemp(prefix="cold_", dir=scratch)
     env.update(TRITON_CACHE_DIR=os.path.join(cold, "triton"), TORCHINDUCTOR_CACHE_DIR=os.path.join(cold, "inductor"),
                EXT_CODEGEN_CACHE=os.path.join(cold, "ext_codegen"), TORCHINDUCTOR_FX_GRAPH_CACHE="0",
-               TORCHINDUCTOR_AUTOGRAD_CACHE="0", OPENBLAS_NUM_THREADS="1")
+               TORCHINDUCTOR_AUTOGRAD_CACHE="0", OPENBLAS_NUM_THREADS="1",
+               # cpu only: the extdev device, which ``import torch`` would load and build in the cold cache, is not timed
+               TORCH_DEVICE_BACKEND_AUTOLOAD="0")
     env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
 

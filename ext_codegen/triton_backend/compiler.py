@@ -27,7 +27,7 @@ from ..names import HOST
 
 # Bumped whenever what this backend produces for a kernel changes, so that
 # Triton's and Inductor's caches never serve an artifact of an older plugin.
-PLUGIN_VERSION = "2"
+PLUGIN_VERSION = "3"  # 3: the native entry point takes typed arguments (ext_codegen_launch)
 
 
 @dataclasses.dataclass(frozen=True)

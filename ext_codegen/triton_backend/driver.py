@@ -39,11 +39,14 @@ class InterpreterUtils:
     def load_binary(name, kernel, shared, device):
         # (module, function, n_regs, n_spills, n_max_threads).  The function is
         # what Triton hands the launcher at every launch: a native kernel's
-        # entry point, or the kernel's name for one the interpreter runs.
+        # entry point, or the kernel's name for one the interpreter runs.  The
+        # module must not be None: CompiledKernel loads again (a new launcher,
+        # the binary hashed again) whenever it finds none, which its
+        # launch_metadata asks for at every launch once a launch hook is set.
         from .native import route
 
         entry = route.load(kernel)
-        return None, name if entry is None else entry, 0, 0, 1 << 30
+        return name, name if entry is None else entry, 0, 0, 1 << 30
 
     @staticmethod
     def unload_module(module):

@@ -1,6 +1,8 @@
 """Run a compiled kernel over its grid: one ctypes call, OpenMP workers, program ids in increasing order.
 
-``ctypes`` releases the GIL for the duration of the call; ``ext_codegen_run`` runs
+``ctypes`` releases the GIL for the duration of the call; ``ext_codegen_launch``
+is typed with the kernel's own parameters (a tensor passes as its address),
+so a launch builds no ctypes objects in Python; it runs
 the grid on ``threads`` OpenMP workers (the runtime, and so the threads,
 PyTorch's own ops use), all taking chunks of program ids from one shared
 counter with an atomic increment.  Handing ids out in
@@ -37,18 +39,26 @@ class DeviceAssertionError(AssertionError):
 
 #: Loaded libraries by path: a library is opened once per process (``dlopen`` would share it anyway).
 _loaded: dict = {}
+#: the workers a large launch gets: every core
+CORES = os.cpu_count() or 1
 
 
 def load_library(path: str):
-    """The ``ext_codegen_run`` entry point of the shared library at ``path``, typed for ctypes."""
+    """The ``ext_codegen_launch`` entry point of the shared library at ``path`` (typed by :class:`NativeKernel`)."""
     fn = _loaded.get(path)
     if fn is None:
-        fn = ctypes.CDLL(path).ext_codegen_run
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
-                       ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int32]
+        fn = ctypes.CDLL(path).ext_codegen_launch
+        fn.restype = ctypes.c_int32
         _loaded[path] = fn
     return fn
+
+
+def _address(value) -> int:
+    return value.data_ptr() if hasattr(value, "data_ptr") else int(value or 0)
+
+
+def _scalar(value):
+    return value.item() if hasattr(value, "item") else value
 
 
 class NativeKernel:
@@ -68,43 +78,30 @@ class NativeKernel:
         self.max_block = max_block
         self.cooperative = cooperative
         self.fn = entry
-
-    def _pack(self, args):
-        if len(args) != len(self.arg_types):
-            raise TypeError(f"{self.name}: {len(self.arg_types)} arguments expected, got {len(args)}")
-        holders = []
-        for elem, value in zip(self.arg_types, args):
-            if elem == "ptr":
-                address = value.data_ptr() if hasattr(value, "data_ptr") else int(value or 0)
-                holders.append(ctypes.c_void_p(address))
-            else:
-                if hasattr(value, "item"):
-                    value = value.item()
-                holders.append(_SCALAR[elem](value))
-        argv = (ctypes.c_void_p * max(1, len(holders)))(*[ctypes.addressof(h) for h in holders])
-        return argv, holders
+        entry.argtypes = [ctypes.c_int32] * 4 + [ctypes.c_int64] + [
+            ctypes.c_void_p if elem == "ptr" else _SCALAR[elem] for elem in self.arg_types]
+        self._convert = [_address if elem == "ptr" else _scalar for elem in self.arg_types]
 
     def threads_for(self, total: int) -> int:
         if total <= 1 or total * self.max_block < SMALL_LAUNCH:
             return 1
-        return min(os.cpu_count() or 1, total)
+        return min(CORES, total)
 
     def __call__(self, grid, args, threads: int | None = None) -> None:
         gx, gy, gz = (tuple(grid) + (1, 1))[:3]
         total = gx * gy * gz
         if total == 0:
             return
-        argv, _keep = self._pack(args)
+        if len(args) != len(self._convert):
+            raise TypeError(f"{self.name}: {len(self._convert)} arguments expected, got {len(args)}")
         n = threads or self.threads_for(total)
         if self.cooperative:  # a grid barrier: every program on a thread of its own
-            if total > max(n, os.cpu_count() or 1):
+            if total > max(n, CORES):
                 raise RuntimeError(f"{self.name}: a cooperative launch of {total} programs needs them all "
-                                   f"resident; this host runs {os.cpu_count()} at once")
+                                   f"resident; this host runs {CORES} at once")
             n = total
-        counter, status = ctypes.c_int64(0), ctypes.c_int32(0)
-        chunk = max(1, total // (n * 8))
-        self.fn(argv, gx, gy, gz, ctypes.byref(counter), chunk, ctypes.byref(status), n)
-        if status.value < 0:
+        status = self.fn(gx, gy, gz, n, max(1, total // (n * 8)), *[c(v) for c, v in zip(self._convert, args)])
+        if status < 0:
             raise MemoryError(f"{self.name}: could not allocate the scratch arena")
-        if status.value:
-            raise DeviceAssertionError(f"{self.name}: device assertion failed: {self.asserts[status.value - 1]}")
+        if status:
+            raise DeviceAssertionError(f"{self.name}: device assertion failed: {self.asserts[status - 1]}")

@@ -7,8 +7,10 @@ The generated file has three parts:
   one program instance, every block value a C scalar, a view, or an array in
   the scratch arena ``S``; returns 0, or ``k`` when the ``k``-th device assert
   failed;
-* ``int ext_codegen_run(void **args, gx, gy, gz, counter, chunk, status, threads)``:
-  what the launcher calls (once, from Python).  It runs ``threads`` workers
+* ``int ext_codegen_launch(gx, gy, gz, threads, chunk, args...)``: what the
+  launcher calls (once per launch, from Python, with the kernel's own
+  parameter types, so ``ctypes`` converts the arguments without Python
+  objects of its own), returning the status.  It runs ``threads`` workers
   in an OpenMP parallel region -- the OpenMP runtime PyTorch itself uses, so
   the kernel shares one team of threads with ATen's ops instead of fighting
   their spinning workers for the cores.  Each worker unpacks the arguments,
@@ -99,15 +101,17 @@ def lower(func: Func) -> Lowered:
         "    }",
         "}",
         "",
-        "int ext_codegen_run(void **args, int32_t gx, int32_t gy, int32_t gz, int64_t *counter, int64_t chunk, "
-        "int32_t *status, int32_t threads) {",
+        f"int ext_codegen_launch({', '.join(['int32_t gx', 'int32_t gy', 'int32_t gz', 'int32_t threads', 'int64_t chunk'] + params)}) {{",
+        f"    void *args[] = {{{', '.join(['0'] + ['&' + em.name(a) for a in func.args])}}};",
+        "    int64_t counter = 0;",
+        "    int32_t status = 0;",
         "    if (threads <= 1) {",
-        "        programs(args, gx, gy, gz, counter, chunk, status);",
+        "        programs(args + 1, gx, gy, gz, &counter, chunk, &status);",
         "    } else {",
         "#pragma omp parallel num_threads(threads)",
-        "        programs(args, gx, gy, gz, counter, chunk, status);",
+        "        programs(args + 1, gx, gy, gz, &counter, chunk, &status);",
         "    }",
-        "    return 0;",
+        "    return status;",
         "}",
         "",
     ])
