@@ -85,7 +85,7 @@ def flags(fp_fusion: bool) -> list[str]:
 
 
 #: Changed whenever the way a kernel is linked changes, so that the cache never serves a library linked the old way.
-LINK_VERSION = "2"  # 2: GCC's runtime library linked (float64 -> float16 conversions)
+LINK_VERSION = "3"  # 2: GCC's runtime library linked (float64 -> float16 conversions); 3: libgomp kept (needed)
 
 
 def build(source: str, fp_fusion: bool = False) -> Built:
@@ -108,7 +108,9 @@ def build(source: str, fp_fusion: bool = False) -> Built:
     proc = subprocess.run([CC, *[o for o in opts if o != "-shared"], "-c", "-o", obj, src], capture_output=True, text=True)
     if proc.returncode == 0:
         link = _linker()
-        proc = subprocess.run([*link, "-o", tmp, obj, *libs, _libgcc()] if link else [CC, "-shared", "-fopenmp", "-o", tmp, obj, *libs],
+        # the object before the libraries: --as-needed keeps only a library something before it uses
+        proc = subprocess.run([*link[:2], "-o", tmp, obj, *link[2:], *libs, _libgcc()] if link
+                              else [CC, "-shared", "-fopenmp", "-o", tmp, obj, *libs],
                               capture_output=True, text=True)
     seconds = time.perf_counter() - t
     if os.path.exists(obj):
@@ -144,7 +146,7 @@ def _linker() -> list[str] | None:
         with open(src, "w") as f:
             f.write("int ext_codegen_probe(void) { return 0; }\n")
         ok = subprocess.run([CC, "-fPIC", "-c", "-o", obj, src]).returncode == 0 and subprocess.run(
-            [*cmd, "-o", os.path.join(d, "p.so"), obj, "-lm"], capture_output=True).returncode == 0
+            [*cmd[:2], "-o", os.path.join(d, "p.so"), obj, *cmd[2:], "-lm"], capture_output=True).returncode == 0
     except OSError:
         ok = False
     finally:

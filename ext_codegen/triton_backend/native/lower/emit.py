@@ -79,6 +79,11 @@ class Ix:
 
 ZERO = Ix("0", 1)
 
+#: Reads this many bytes apart along a loop are prefetched ``PREFETCH_ROWS`` iterations ahead (:meth:`Emitter._prefetch`).
+FAR_BYTES = 512
+PREFETCH_ROWS = 16
+ELEM_BYTES = {"i1": 1, "i8": 1, "i16": 2, "f16": 2, "bf16": 2, "i32": 4, "f32": 4, "i64": 8, "f64": 8}
+
 
 def strides(shape) -> list[int]:
     out, step = [], 1
@@ -112,6 +117,7 @@ class Emitter:
         self.fast = False              # emitting the fast copy of a guarded region
         self.guards: dict | None = None   # checks the fast copy relies on (an ordered set)
         self.unit: list | None = None  # loop variables some pointer walks with stride 1
+        self.far: list | None = None   # (loop variable, pointer form, index) of reads a row apart (prefetch)
         self.orders: list | None = None   # loop orders chosen in the fast copy, replayed in the other
 
     # --- text ---------------------------------------------------------------------------------
@@ -184,6 +190,10 @@ class Emitter:
         if isinstance(f, Pointer):
             if self.unit is not None:
                 self.unit += [i.expr for c, i in zip(off.coef, ix) if abs(c) == 1 and re.fullmatch(r"j\d+", i.expr)]
+            if self.far is not None:
+                size = ELEM_BYTES.get(v.type.pointee.elem, 4)
+                self.far += [(i.expr, f, ix) for c, i in zip(off.coef, ix)
+                             if abs(c) * size >= FAR_BYTES and re.fullmatch(r"j\d+", i.expr)]
             return f"({f.base} + {off.expr(ix)})"
         return f"(({ctype(v.type.scalar())}){off.expr(ix)})"
 
@@ -265,7 +275,7 @@ class Emitter:
         if not self.fast:
             order = self.orders.popleft() if self.orders else dims
             return self._nest(shape, order, body, simd)
-        mark, self.unit = len(self.lines), []
+        mark, self.unit, self.far = len(self.lines), [], []
         self._nest(shape, dims, body, simd)
         unit, self.unit = collections.Counter(self.unit), None
         order = dims
@@ -273,21 +283,45 @@ class Emitter:
             inner = int(unit.most_common(1)[0][0][1:])
             order = [d for d in dims if d != inner] + [inner]
             del self.lines[mark:]
+            self.far = []
             self._nest(shape, order, body, simd)
+        self.far = None
         if self.orders is not None:
             self.orders.append(order)
 
     def _nest(self, shape, order, body, simd) -> None:
         ix = tuple(ZERO if d == 1 else Ix(f"j{k}", d) for k, d in enumerate(shape))
         self.open("")
+        starts = {}
         for n, k in enumerate(order):
             if simd and n == len(order) - 1:
                 self.simd()
             self.open(f"for (int64_t j{k} = 0; j{k} < {shape[k]}; j{k}++)")
+            starts[f"j{k}"] = (len(self.lines), self.depth, [f"j{m}" for m in order[n + 1:]])
         body(ix)
         for _ in order:
             self.close()
         self.close()
+        if self.far:
+            self._prefetch(starts, order)
+
+    def _prefetch(self, starts, order) -> None:
+        """Reads a row or more apart along an outer loop (a column of a row-major matrix, one page a row):
+        fetch the row ``PREFETCH_ROWS`` iterations ahead when the loop starts a row.  The hardware's
+        prefetcher follows a stream within a page only, so without it each row waits on memory.  A
+        prefetch never faults, so rows past the end (or masked) cost nothing but the hint."""
+        inner = f"j{order[-1]}" if order else None
+        lines, seen = [], set()
+        for var, form, ix in self.far:
+            if var == inner or var not in starts or (var, form.base) in seen:
+                continue
+            seen.add((var, form.base))
+            at, depth, deeper = starts[var]
+            ahead = tuple(Ix(f"({i.expr} + {PREFETCH_ROWS})", i.extent) if i.expr == var
+                          else ZERO if i.expr in deeper else i for i in ix)
+            lines.append((at, "    " * depth + f"__builtin_prefetch({form.base} + {form.off.expr(ahead)});"))
+        for at, text in sorted(lines, key=lambda x: -x[0]):
+            self.lines.insert(at, text)
 
     # --- ops ----------------------------------------------------------------------------------
     def block(self, block) -> None:
