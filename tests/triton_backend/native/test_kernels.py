@@ -164,6 +164,31 @@ def test_reductions():
 
 
 @triton.jit
+def sibling_reductions(x_ptr, out_ptr, idx_ptr, n, R: tl.constexpr, C: tl.constexpr):
+    """A row sum, a row max (NaN-propagating, as Inductor's) and an argmin of one masked load: one loop."""
+    r = tl.arange(0, R)[:, None]
+    c = tl.arange(0, C)[None, :]
+    m = (r < n) & (c < n)
+    x = tl.load(x_ptr + r * C + c, mask=m, other=0.0)
+    s = tl.sum(x, 1)
+    mx = tl.max(x, 1)
+    mn, i = tl.min(x, 1, return_indices=True)
+    tl.store(out_ptr + tl.arange(0, R), s + mx)
+    tl.store(out_ptr + R + tl.arange(0, R), mn)
+    tl.store(idx_ptr + tl.arange(0, R), i)
+
+
+def test_sibling_reductions_share_one_loop(gen):
+    x = torch.randn(16, 64, generator=gen)
+    x[3, 7] = float("nan")
+    _, compiled = native_vs_interpreter(
+        sibling_reductions, (1,), dict(x_ptr=x, out_ptr=torch.zeros(32), idx_ptr=torch.zeros(16, dtype=torch.int32),
+                                       n=60), dict(R=16, C=64), rtol=1e-5, atol=1e-6)
+    # the three reductions accumulate in one loop, in the fast copy and in the exact one
+    assert compiled.source.count("for (int64_t kk = 1;") == 2
+
+
+@triton.jit
 def _pair_combine(a, ia, b, ib):
     return a + b, tl.maximum(ia, ib)
 

@@ -119,6 +119,9 @@ class Emitter:
         self.unit: list | None = None  # loop variables some pointer walks with stride 1
         self.far: list | None = None   # (loop variable, pointer form, index) of reads a row apart (prefetch)
         self.orders: list | None = None   # loop orders chosen in the fast copy, replayed in the other
+        self.ahead: list = []          # the op list of each block being emitted (innermost last)
+        self.at_op = 0                 # the position of the op being emitted in it
+        self.emitted: set = set()      # later ops a handler emitted early, with its own
 
     # --- text ---------------------------------------------------------------------------------
     def line(self, s: str) -> None:
@@ -325,18 +328,31 @@ class Emitter:
 
     # --- ops ----------------------------------------------------------------------------------
     def block(self, block) -> None:
-        for op in block.ops:
+        self.ahead.append(block.ops)
+        for k, op in enumerate(block.ops):
+            if op in self.emitted:  # a handler took it with an earlier op (reduce.siblings)
+                continue
+            self.at_op = k
             self.op(op)
+        self.ahead.pop()
+
+    def following(self) -> list:
+        """The ops after the one being emitted, in its block: a handler may emit some of them with it."""
+        return self.ahead[-1][self.at_op + 1:]
 
     def op(self, op) -> None:
         from . import affine
         handler = HANDLERS.get(op.name)
         if handler is None:
             raise Unsupported(op.name)
+        self.track(op)
+        handler(self, op)
+
+    def track(self, op) -> None:
+        from . import affine
         for r in op.results:
             self.defs[r] = op
         affine.track(self, op)
-        handler(self, op)
 
     def trans_order(self, op) -> list[int]:
         order = op.attrs.get("order")

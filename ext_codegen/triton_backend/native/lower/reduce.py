@@ -13,6 +13,8 @@ A reduction along the minor axis (a row sum) keeps W independent lanes
 (``acc[w]`` combines elements ``w, w + W, w + 2W...``, vectorised across the
 lanes), then combines the lanes as a tree, like a GPU's threads then its warp
 shuffles: a float sum's error grows with ``L/W + log W`` rather than ``L``.
+Sibling reductions of the same block shape (Inductor's row sum and row max
+of one input) share that loop (:func:`siblings`): one pass over the data.
 Along another axis the dimensions after it are contiguous, so a tree
 (``t[k] = f(t[k], t[k+s])`` for ``s = L/2 .. 1``) on a copy of the inputs
 vectorises over them.  A scan is sequential along its axis (like the
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from ..storage import split_axis
 from ..ttir import Unsupported
-from .emit import ZERO, Ix, ctype, flat, handles
+from .emit import VIEWS, ZERO, Ix, ctype, flat, handles
 
 
 def inline_combine(em, region, inputs: list[str], outputs: list[str]) -> None:
@@ -67,37 +69,73 @@ def _lanes(length: int) -> int:
     return w
 
 
-def _reduce_minor(em, op, axis):
+def siblings(em, op) -> list:
+    """Later reductions of the same block that can share ``op``'s loop (a row sum and a row max of
+    one input: one pass over the data instead of two).
+
+    Taken while only views lie between them, when they reduce a block of the same shape along
+    the same minor axis, and when ``op`` and they read no stored block, only memory, scalars and
+    values computed in the loop: so nothing they read is written between the two places, and
+    their results, written one row at a time, cannot land on anything still to be read.
+    """
+    shape, axis = op.operands[0].type.shape, op.attrs["axis"]
+    if any(em.reads(o) for o in op.operands):
+        return []
+    taken, between = [], set()
+    for later in em.following():
+        if later.name in VIEWS:
+            between.update(later.results)
+            continue
+        if (later.name != "tt.reduce" or later.attrs["axis"] != axis or later.operands[0].type.shape != shape
+                or any(o in between or em.reads(o) for o in later.operands)):
+            break
+        taken.append(later)
+        between.update(later.results)
+    return taken
+
+
+def _reduce_minor(em, ops, axis):
     """Reduce along an axis after which only unit dimensions follow: W lanes accumulate strided
-    elements (vectorised across lanes), then a tree combines the lanes."""
-    shape = op.operands[0].type.shape
+    elements (vectorised across lanes), then a tree combines the lanes.  Every op of ``ops``
+    (one, or sibling reductions of one shape) accumulates in the same loop."""
+    shape = ops[0].operands[0].type.shape
     length = shape[axis]
     w = _lanes(length)
     outer_ix, n = loops_over(em, shape[:axis], "o")
     rest = (ZERO,) * (len(shape) - axis - 1)
-    accs = [em.fresh("acc") for _ in op.operands]
-    for a, o in zip(accs, op.operands):
-        em.line(f"{ctype(o.type.scalar())} {a}[{w}] = {{0}};")
-    em.open(f"for (int64_t kk = 0; kk < {length // w}; kk++)")
+    accs = [[em.fresh("acc") for _ in op.operands] for op in ops]
+    for op, acc in zip(ops, accs):
+        for a, o in zip(acc, op.operands):
+            em.line(f"{ctype(o.type.scalar())} {a}[{w}];")
+    # the first W elements start the lanes; the loop after it combines, with no select of its own
+    em.simd()
+    em.open(f"for (int64_t w = 0; w < {w}; w++)")
+    for op, acc in zip(ops, accs):
+        for a, o in zip(acc, op.operands):
+            em.line(f"{a}[w] = {em.at(o, outer_ix + (Ix('w', length),) + rest)};")
+    em.close()
+    em.open(f"for (int64_t kk = 1; kk < {length // w}; kk++)")
     em.simd()
     em.open(f"for (int64_t w = 0; w < {w}; w++)")
     ix = outer_ix + (Ix(f"(kk * {w} + w)", length),) + rest
-    vals = [em.at(o, ix) for o in op.operands]
-    inline_combine(em, op.regions[0], [f"{a}[w]" for a in accs] + vals,
-                   [f"{a}[w] = kk == 0 ? {v} : {{}};" for a, v in zip(accs, vals)])
+    for op, acc in zip(ops, accs):
+        vals = [em.at(o, ix) for o in op.operands]
+        inline_combine(em, op.regions[0], [f"{a}[w]" for a in acc] + vals, [f"{a}[w] = {{}};" for a in acc])
     em.close()
     em.close()
     if w > 1:
         em.open(f"for (int64_t s = {w // 2}; s > 0; s >>= 1)")
         em.simd()
         em.open("for (int64_t w = 0; w < s; w++)")
-        inline_combine(em, op.regions[0], [f"{a}[w]" for a in accs] + [f"{a}[w + s]" for a in accs],
-                       [f"{a}[w] = {{}};" for a in accs])
+        for op, acc in zip(ops, accs):
+            inline_combine(em, op.regions[0], [f"{a}[w]" for a in acc] + [f"{a}[w + s]" for a in acc],
+                           [f"{a}[w] = {{}};" for a in acc])
         em.close()
         em.close()
-    for r, a in zip(op.results, accs):
-        target = f"{em.name(r)}[{flat(outer_ix, r.type.shape)}]" if r.type.shape else em.name(r)
-        em.line(f"{target} = {a}[0];")
+    for op, acc in zip(ops, accs):
+        for r, a in zip(op.results, acc):
+            target = f"{em.name(r)}[{flat(outer_ix, r.type.shape)}]" if r.type.shape else em.name(r)
+            em.line(f"{target} = {a}[0];")
     for _ in range(n):
         em.close()
 
@@ -143,7 +181,13 @@ def reduce(em, op):
     for r in op.results:
         em.define(r)
     if split_axis(op.operands[0].type.shape, axis)[2] == 1:
-        em.guarded(lambda: _reduce_minor(em, op, axis))
+        ops = [op] + siblings(em, op)
+        for later in ops[1:]:
+            em.track(later)
+            em.emitted.add(later)
+            for r in later.results:
+                em.define(r)
+        em.guarded(lambda: _reduce_minor(em, ops, axis))
     else:
         em.guarded(lambda: _reduce_tree(em, op, axis))
 
