@@ -54,7 +54,7 @@ class InterpreterOptions(triton_versions.ReleaseSpecificBackendOptions):
     backend_name: str = HOST
     arch: str | None = None
     instrumentation_mode: str = ""
-    #: ``EXT_CODEGEN_NATIVE=1`` when the options were parsed: compile natively (docs/native.md).
+    #: compile natively: ``EXT_CODEGEN_NATIVE`` was not ``0`` when the options were parsed (docs/native.md).
     native: bool = False
     # Fields only some triton releases pass come from ReleaseSpecificBackendOptions.
 
