@@ -78,7 +78,7 @@ class CacheKeyPass(CustomGraphModulePass):
 
 @functools.cache
 def source_hash() -> str:
-    """A hash of the package's Python sources.
+    """A hash of the package's Python sources and C headers (the native path's prelude).
 
     Part of the FX graph cache key, as Inductor's own key includes a hash of
     Inductor's sources: a graph compiled by an edited copy of this package
@@ -87,7 +87,7 @@ def source_hash() -> str:
     """
     root = pathlib.Path(__file__).parent.parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".h")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -17,7 +17,9 @@ with Triton's interpreter.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import pathlib
 from types import ModuleType
 
 from triton.backends.compiler import BaseBackend, GPUTarget
@@ -28,6 +30,22 @@ from ..names import HOST
 # Bumped whenever what this backend produces for a kernel changes, so that
 # Triton's and Inductor's caches never serve an artifact of an older plugin.
 PLUGIN_VERSION = "3"  # 3: the native entry point takes typed arguments (ext_codegen_launch)
+
+
+@functools.lru_cache(maxsize=None)
+def sources_hash() -> str:
+    """A hash of the plugin's own sources, the native lowering and its C prelude included.
+
+    Part of the backend's hash, which is part of Triton's cache key: a kernel
+    built (or handed to the interpreter) by an older or edited copy of the
+    plugin is never served from Triton's cache as if nothing had changed.
+    """
+    root = pathlib.Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".h")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +97,7 @@ class InterpreterBackend(BaseBackend):
         super().__init__(target)
 
     def hash(self) -> str:
-        return f"ext_codegen-interpreter-{PLUGIN_VERSION}-{self.TARGET}"
+        return f"ext_codegen-interpreter-{PLUGIN_VERSION}-{sources_hash()}-{self.TARGET}"
 
     def parse_options(self, options: dict) -> InterpreterOptions:
         names = {f.name for f in dataclasses.fields(InterpreterOptions)}

@@ -28,6 +28,9 @@ void free(void *);
 #define isinf __builtin_isinf
 #define isfinite __builtin_isfinite
 #define M_PI 3.14159265358979323846
+#define M_2_SQRTPI 1.12837916709551257390
+#define INFINITY __builtin_inf()
+#define NAN __builtin_nan("")
 
 /* Vector libm: with these declarations GCC vectorises a loop of expf/sinf/... calls into
  * glibc's libmvec (_ZGVeN16v_expf...; at most 4 ulp, documented by glibc), 10x or more
@@ -123,3 +126,38 @@ static inline float atomic_fadd_f16(uint16_t *p, float v, int order) {
     uint16_t o = __atomic_load_n(p, __ATOMIC_RELAXED), n;
     do { n = f32_to_f16(f16_to_f32(o) + v); } while (!__atomic_compare_exchange_n(p, &o, n, 0, order, __ATOMIC_RELAXED));
     return f16_to_f32(o); }
+
+/* libdevice functions C99 lacks, computed in double (the float variants round once at the end).
+ * erfinv: a start good to about 0.2% (Winitzki's closed form), then Newton's method on erf(x) = y,
+ * or on erfc(x) = 1 - |y| in the tails, where 1 - |y| is exact and erf has no digits left. */
+static double ext_erfinv(double y) {
+    if (!(y > -1.0 && y < 1.0)) return y == 1.0 ? INFINITY : y == -1.0 ? -INFINITY : NAN;
+    double a = fabs(y), l = log1p(-a * a), b = 2.0 / (M_PI * 0.147) + 0.5 * l;
+    double x = sqrt(sqrt(b * b - l / 0.147) - b);
+    for (int k = 0; k < 4; k++) {
+        double slope = M_2_SQRTPI * exp(-x * x);
+        if (slope == 0.0) break;
+        x -= (a < 0.5 ? erf(x) - a : (1.0 - a) - erfc(x)) / slope;
+    }
+    return copysign(x, y);
+}
+/* erfcx(x) = exp(x*x) * erfc(x); past x = 26, where exp(x*x) would near the double range, the
+ * asymptotic series 1 / (x sqrt(pi)) * (1 - 1/(2x^2) + 3/(4x^4) - 15/(8x^6) + ...), six terms:
+ * the first left out is below 2e-15 there. */
+static double ext_erfcx(double x) {
+    if (x < 26.0) return exp(x * x) * erfc(x);
+    double r = 1.0 / (x * x);
+    return (1.0 - r * (0.5 - r * (0.75 - r * (1.875 - r * (6.5625 - r * 29.53125))))) / (x * 1.7724538509055160273);
+}
+/* The modified Bessel functions I0 and I1 by their power series in (x/2)^2: every term positive
+ * (I1: of x's sign), so the sum loses no digits; it stops when a term no longer changes the sum. */
+static double ext_bessel_i0(double x) {
+    double q = 0.25 * x * x, term = 1.0, sum = 1.0;
+    for (int k = 1; k < 4000 && term > sum * 1e-17; k++) { term *= q / ((double)k * k); sum += term; }
+    return sum;
+}
+static double ext_bessel_i1(double x) {
+    double q = 0.25 * x * x, term = 0.5 * x, sum = term;
+    for (int k = 1; k < 4000 && fabs(term) > fabs(sum) * 1e-17; k++) { term *= q / ((double)k * (k + 1)); sum += term; }
+    return sum;
+}

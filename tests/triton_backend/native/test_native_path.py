@@ -187,3 +187,22 @@ def test_inductor_index_asserts_fire_in_native_code(ext_cpu, gen):
         with pytest.raises(launcher.DeviceAssertionError, match=r"triton_.*: device assertion failed: .*index out of bounds"):
             compiled(a, torch.tensor([True, True]), torch.tensor([3, -9]))
     assert route.native_launches >= before + 2
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_special_functions_c_lacks_run_natively(ext_cpu, gen, dtype):
+    """erfinv, erfcx, i0 and i1 (libdevice has them, C99 does not): the prelude's, against float64 eager."""
+    y = torch.rand(4000, generator=gen, dtype=torch.float64) * 2 - 1
+    y[:6] = torch.tensor([1.0, -1.0, 0.0, 1 - 1e-7, -(1 - 1e-7), 1.5])
+    x = torch.randn(4000, generator=gen, dtype=torch.float64) * 8
+    x[:6] = torch.tensor([0.0, 25.9, 26.1, 40.0, -3.0, float("inf")])
+    big = torch.linspace(-85, 85, 4000, dtype=torch.float64)
+    cases = [(torch.special.erfinv, y), (torch.special.erfcx, x), (torch.special.i0, big), (torch.special.i1, big)]
+    before, fell_back = route.native_launches, sum(route.fallbacks.values())
+    for fn, values in cases:
+        rounded = values.to(dtype)
+        out = torch.compile(fn)(rounded)
+        ref = fn(rounded.double()).to(dtype).double()  # past float32's range, inf is the right answer
+        torch.testing.assert_close(out.double(), ref, rtol=4e-7 if dtype == torch.float32 else 1e-12, atol=0,
+                                   equal_nan=True, msg=lambda m: f"{fn.__name__}: {m}")
+    assert route.native_launches >= before + len(cases) and sum(route.fallbacks.values()) == fell_back

@@ -9,9 +9,11 @@ accurate to a few ulp, like libdevice; results can differ from the
 interpreter's (which calls PyTorch) in the last bits, never more.
 
 Mapped: the :data:`LIBM` names (float and double), :data:`SPECIAL`, and
-``__nv_fast_*`` (to the accurate function).  Anything else raises
-:class:`~ext_codegen.triton_backend.native.ttir.Unsupported` (``__nv_erfinvf``, directed-rounding
-``_rd``/``_ru``/``_rz`` variants, ``__nv_byte_perm``...).
+``__nv_fast_*`` (to the accurate function).  Four functions C99 lacks
+(``erfinv``, ``erfcx``, ``cyl_bessel_i0``, ``cyl_bessel_i1``) are the
+prelude's own, computed in double and rounded once for the float variants.
+Anything else raises :class:`~ext_codegen.triton_backend.native.ttir.Unsupported`
+(directed-rounding ``_rd``/``_ru``/``_rz`` variants, ``__nv_byte_perm``...).
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ SPECIAL = {
     "ull2float_rn": "(float)(uint64_t){0}", "ull2double_rn": "(double)(uint64_t){0}",
     "float2int_rz": "(int32_t){0}", "float2ll_rz": "(int64_t){0}", "double2int_rz": "(int32_t){0}",
     "double2ll_rz": "(int64_t){0}", "llrintf": "llrintf({0})", "llroundf": "llroundf({0})",
+    # not in C99: the prelude's, in double, so the float variants round once
+    "erfinvf": "(float)ext_erfinv((double){0})", "erfinv": "ext_erfinv({0})",
+    "erfcxf": "(float)ext_erfcx((double){0})", "erfcx": "ext_erfcx({0})",
+    "cyl_bessel_i0f": "(float)ext_bessel_i0((double){0})", "cyl_bessel_i0": "ext_bessel_i0({0})",
+    "cyl_bessel_i1f": "(float)ext_bessel_i1((double){0})", "cyl_bessel_i1": "ext_bessel_i1({0})",
 }
 
 
