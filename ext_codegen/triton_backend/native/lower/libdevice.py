@@ -13,7 +13,8 @@ Mapped: the :data:`LIBM` names (float and double), :data:`SPECIAL`, and
 (``erfinv``, ``erfcx``, ``cyl_bessel_i0``, ``cyl_bessel_i1``) are the
 prelude's own, computed in double and rounded once for the float variants.
 Anything else raises :class:`~ext_codegen.triton_backend.native.ttir.Unsupported`
-(directed-rounding ``_rd``/``_ru``/``_rz`` variants, ``__nv_byte_perm``...).
+(directed-rounding ``_rd``/``_ru``/``_rz`` variants, ``__nv_byte_perm``...), and
+so do the double Bessel functions of :data:`EAGER_ONLY`, on purpose.
 """
 
 from __future__ import annotations
@@ -74,9 +75,18 @@ SPECIAL = {
 }
 
 
+#: double-precision Bessel functions of the first and second kind: PyTorch computes them with its own
+#: approximation, up to 2e-5 relative away from the true value near a zero, where glibc's are within an
+#: ulp; the native result would be the better one and still differ from eager (and from stock C++
+#: Inductor, which calls PyTorch's), so these kernels go to the interpreter, which computes them as eager
+EAGER_ONLY = {"j0", "j1", "y0", "y1"}
+
+
 def libdevice_call(symbol: str, op):
     """A function from the argument expressions to the call's C expression."""
     name = symbol[len("__nv_"):] if symbol.startswith("__nv_") else symbol
+    if name in EAGER_ONLY:
+        raise Unsupported(f"tt.extern_elementwise {symbol} (PyTorch's own approximation, computed as eager does)")
     if name.startswith("fast_") and name != "fast_fdividef":
         name = name[len("fast_"):]
     if name in SPECIAL:
