@@ -24,7 +24,9 @@ long long llroundf(float); long long llround(double);
 void *aligned_alloc(unsigned long, unsigned long);
 void free(void *);
 #define memcpy __builtin_memcpy
-#define signbit __builtin_signbit
+/* the sign bit read from the bits: GCC 12 fails with an internal error ("unrecognizable insn") when it
+ * vectorises __builtin_signbit of a float widened from bfloat16 (OpInfo signbit, bfloat16) */
+#define signbit(x) _Generic((x), float: ext_signbitf, default: ext_signbitd)(x)
 #define isinf __builtin_isinf
 #define isfinite __builtin_isfinite
 #define M_PI 3.14159265358979323846
@@ -71,6 +73,8 @@ static inline int32_t f32_bits(float f) { int32_t i; memcpy(&i, &f, 4); return i
 static inline float bits_f32(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
 static inline int64_t f64_bits(double f) { int64_t i; memcpy(&i, &f, 8); return i; }
 static inline double bits_f64(int64_t i) { double f; memcpy(&f, &i, 8); return f; }
+static inline int ext_signbitf(float x) { return f32_bits(x) < 0; }
+static inline int ext_signbitd(double x) { return f64_bits(x) < 0; }
 
 /* maximumf/minimumf (LLVM): NaN if either is NaN; -0 < +0.  maxnumf/minnumf: the non-NaN one (fmax). */
 #define EXT_CODEGEN_MAXMIN(T, SUF)                                                                      \

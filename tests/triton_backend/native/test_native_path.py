@@ -215,3 +215,11 @@ def test_double_bessel_functions_are_computed_as_eager(ext_cpu):
     assert torch.equal(torch.compile(torch.special.bessel_y1)(x), torch.special.bessel_y1(x))
     assert route.fallbacks["unsupported: tt.extern_elementwise __nv_y1 (PyTorch's own approximation, computed as eager does)"] \
         == counted + 1
+
+
+def test_signbit_of_bfloat16_builds(ext_cpu):
+    """GCC 12 failed with an internal error vectorising __builtin_signbit of a widened bfloat16 (OpInfo)."""
+    x = torch.tensor([1.0, -0.0, 0.0, -2.5, float("nan"), -float("inf")] * 8, dtype=torch.bfloat16)
+    fell_back = sum(route.fallbacks.values())
+    assert torch.equal(torch.compile(torch.signbit)(x), torch.signbit(x))
+    assert sum(route.fallbacks.values()) == fell_back
