@@ -79,7 +79,7 @@ class Ix:
 
 ZERO = Ix("0", 1)
 
-#: Reads this many bytes apart along a loop are prefetched ``PREFETCH_ROWS`` iterations ahead (:meth:`Emitter._prefetch`).
+#: Reads this many bytes apart along a loop are prefetched ``PREFETCH_ROWS`` iterations ahead (``Emitter._prefetch``).
 FAR_BYTES = 512
 PREFETCH_ROWS = 16
 ELEM_BYTES = {"i1": 1, "i8": 1, "i16": 2, "f16": 2, "bf16": 2, "i32": 4, "f32": 4, "i64": 8, "f64": 8}
