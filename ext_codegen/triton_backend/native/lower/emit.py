@@ -119,8 +119,7 @@ class Emitter:
         self.unit: list | None = None  # loop variables some pointer walks with stride 1
         self.far: list | None = None   # (loop variable, pointer form, index) of reads a row apart (prefetch)
         self.orders: list | None = None   # loop orders chosen in the fast copy, replayed in the other
-        self.ahead: list = []          # the op list of each block being emitted (innermost last)
-        self.at_op = 0                 # the position of the op being emitted in it
+        self.ahead: list = []          # [ops, position of the op being emitted] per open block, innermost last
         self.emitted: set = set()      # later ops a handler emitted early, with its own
 
     # --- text ---------------------------------------------------------------------------------
@@ -328,20 +327,21 @@ class Emitter:
 
     # --- ops ----------------------------------------------------------------------------------
     def block(self, block) -> None:
-        self.ahead.append(block.ops)
+        here = [block.ops, 0]
+        self.ahead.append(here)
         for k, op in enumerate(block.ops):
             if op in self.emitted:  # a handler took it with an earlier op (reduce.siblings)
                 continue
-            self.at_op = k
+            here[1] = k
             self.op(op)
         self.ahead.pop()
 
     def following(self) -> list:
         """The ops after the one being emitted, in its block: a handler may emit some of them with it."""
-        return self.ahead[-1][self.at_op + 1:]
+        ops, k = self.ahead[-1]
+        return ops[k + 1:]
 
     def op(self, op) -> None:
-        from . import affine
         handler = HANDLERS.get(op.name)
         if handler is None:
             raise Unsupported(op.name)
