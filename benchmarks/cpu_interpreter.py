@@ -20,7 +20,6 @@ eager in float64 before anything is timed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
@@ -311,25 +310,13 @@ def main(argv=None):
     p.add_argument("--no-fast-paths", action="store_true", help="with --profile: the interpreter without them")
     p.add_argument("--out", default=DEFAULT_OUT, help="JSON to write (default: %(default)s)")
     args = p.parse_args(argv)
-    with interpreted():
+    from ext_codegen.triton_backend.native import route
+
+    with route.interpreted():  # this benchmark times the interpreter; benchmarks/cpu_native.py the native path
         if args.profile:
             profile(args.profile, fast=not args.no_fast_paths)
             return 0
         return _benchmark(args)
-
-
-@contextlib.contextmanager
-def interpreted():
-    """The interpreter runs every kernel (``EXT_CODEGEN_NATIVE=0``; ``benchmarks/cpu_native.py`` times the native path)."""
-    before = os.environ.get("EXT_CODEGEN_NATIVE")
-    os.environ["EXT_CODEGEN_NATIVE"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("EXT_CODEGEN_NATIVE")
-        else:
-            os.environ["EXT_CODEGEN_NATIVE"] = before
 
 
 def _benchmark(args) -> int:

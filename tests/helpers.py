@@ -177,26 +177,11 @@ def interpreted():
 
     For the tests of the interpreter's own machinery (fast paths, replay,
     widening) and for the interpreter's half of a native-vs-interpreter
-    comparison.  The switch is read at compile time and at every launch, so
-    a kernel compiled natively earlier in the process is interpreted too.
+    comparison: the package's own :func:`ext_codegen.triton_backend.native.route.interpreted`.
     """
-    import contextlib
-
     from ext_codegen.triton_backend.native import route
 
-    @contextlib.contextmanager
-    def switched_off():
-        before = os.environ.get(route.ENV_NATIVE)
-        os.environ[route.ENV_NATIVE] = "0"
-        try:
-            yield
-        finally:
-            if before is None:
-                del os.environ[route.ENV_NATIVE]
-            else:
-                os.environ[route.ENV_NATIVE] = before
-
-    return switched_off()
+    return route.interpreted()
 
 
 def on_interpreter():

@@ -27,6 +27,7 @@ without any logging set up).
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -61,6 +62,26 @@ _ELF = b"\x7fELF"
 def enabled() -> bool:
     """Whether kernels compiled now are compiled natively (the default; ``EXT_CODEGEN_NATIVE=0`` says no)."""
     return os.environ.get(ENV_NATIVE, "1") != "0"
+
+
+@contextlib.contextmanager
+def interpreted():
+    """Kernels compiled or launched inside the block run in Triton's interpreter (``EXT_CODEGEN_NATIVE=0``).
+
+    The switch is read at compile time and at every launch, so a kernel
+    compiled natively before the block is interpreted inside it too.  What
+    the interpreter's own tests and benchmark use; the variable is restored
+    on the way out.
+    """
+    before = os.environ.get(ENV_NATIVE)
+    os.environ[ENV_NATIVE] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_NATIVE, None)
+        else:
+            os.environ[ENV_NATIVE] = before
 
 
 def check_enabled() -> bool:
