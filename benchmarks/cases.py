@@ -1,6 +1,10 @@
-"""The functions both benchmarks compile: one definition, sized per device."""
+"""What the benchmarks share: the functions they compile (one definition, sized per device) and how
+each writes its result (:func:`write_json`)."""
 
 from __future__ import annotations
+
+import json
+import os
 
 import torch
 import torch.nn.functional as F
@@ -150,3 +154,13 @@ MODEL_CASES = {
     "transformer_block": transformer_block,
     "block_loss": block_loss,
 }
+
+
+def write_json(obj, path: str) -> None:
+    """``obj`` as indented JSON at ``path`` (folders made), written whole: a reader never sees half a file."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)

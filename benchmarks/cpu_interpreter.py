@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import statistics
@@ -34,7 +33,7 @@ import torch
 from ext_codegen.tools.conformance.provenance import cpu_model
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cases import CASES, make_inputs  # noqa: E402
+from cases import CASES, make_inputs, write_json  # noqa: E402
 
 # (case, rows, cols): the two cases of the issue, then the GPU set at up to 2^22 elements.
 SIZES = [
@@ -353,10 +352,7 @@ def _benchmark(args) -> int:
         "cost_model": costs,
         "cases": rows,
     }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
+    write_json(result, args.out)
     return 0
 
 

@@ -454,10 +454,9 @@ def main(argv=None) -> int:
               f"native/eager {row['native_over_eager']:5.2f}  native/stock {row['native_over_stock']:5.2f}  "
               f"kernels {row['kernels_native']}/{len(row['kernels'])}", flush=True)
     print(json.dumps(result["summary"], indent=1))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
+    from cases import write_json
+
+    write_json(result, args.out)
     return 0
 
 

@@ -648,22 +648,14 @@ def _run(opts) -> dict:
                   f"[{row['ratio_min']:.4f}, {row['ratio_max']:.4f}]  compile {row['stock']['compile_s']} / "
                   f"{row['ext']['compile_s']} s  same_code {row['same_code']}", flush=True)
         result["elapsed_s"] = round(time.monotonic() - started, 1)
-        write_json(result, opts.out)
+        C.write_json(result, opts.out)
         torch._dynamo.reset()
         if device == "cuda":
             torch.cuda.empty_cache()
     if opts.code_out:
-        write_json(all_codes, opts.code_out)
+        C.write_json(all_codes, opts.code_out)
     shutil.rmtree(opts.cache_root, ignore_errors=True)
     return result
-
-
-def write_json(obj, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def summary(result: dict) -> str:
