@@ -22,8 +22,9 @@ module                      the differences it papers over
 
 Each entry names the release that changed what it papers over and, where it
 could be found, the upstream change.  A caller imports the module it needs
-(``from ..compat import triton_versions``); this ``__init__`` holds only
-:func:`major_minor`, which both modules use to read a release number.
+(``from ..compat import triton_versions``); this ``__init__`` holds only what
+both modules use: :func:`major_minor` to read a release number, and
+:func:`lazy_version` for ``TORCH_VERSION`` and ``TRITON_VERSION``.
 
 What it may import: :mod:`ext_codegen.names` and its own modules; nothing else
 of the package, since every part imports it.  The Triton plugin imports
@@ -35,6 +36,8 @@ inside functions, or on first access of ``TORCH_VERSION`` and
 
 from __future__ import annotations
 
+import sys
+
 
 def major_minor(version: str) -> tuple[int, int]:
     """``(2, 13)`` for a ``__version__`` such as ``"2.13.0+cpu"``.
@@ -44,3 +47,20 @@ def major_minor(version: str) -> tuple[int, int]:
     """
     major, minor = version.split("+")[0].split(".")[:2]
     return int(major), int(minor)
+
+
+def lazy_version(module_name: str, attr: str, read_version):
+    """A module ``__getattr__`` (PEP 562) that gives ``attr``: ``major_minor(read_version())``.
+
+    Computed on first access and then kept as a plain module global, so that
+    importing the module does not import torch or triton (``read_version``
+    imports it).  Any other missing name is an ``AttributeError``, as usual.
+    """
+    def __getattr__(name: str):
+        if name != attr:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        value = major_minor(read_version())
+        setattr(sys.modules[module_name], attr, value)
+        return value
+
+    return __getattr__

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
 
-from . import major_minor
+from . import lazy_version
 
 __all__ = [
     "TORCH_VERSION",
@@ -27,15 +26,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # A lazy module attribute (PEP 562), computed once and then kept as a plain
-    # module global: importing this module must not import torch.
-    if name != "TORCH_VERSION":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import torch
-
-    value = globals()[name] = major_minor(torch.__version__)
-    return value
+__getattr__ = lazy_version(__name__, "TORCH_VERSION", lambda: __import__("torch").__version__)
 
 
 # ---------------------------------------------------------------------------

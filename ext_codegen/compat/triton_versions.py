@@ -10,9 +10,8 @@ and ``TRITON_VERSION`` is computed on first access.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
-from . import major_minor
+from . import lazy_version, major_minor
 
 __all__ = [
     "TRITON_VERSION",
@@ -27,15 +26,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # A lazy module attribute (PEP 562), computed once and then kept as a plain
-    # module global: importing this module must not import triton.
-    if name != "TRITON_VERSION":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import triton
-
-    value = globals()[name] = major_minor(triton.__version__)
-    return value
+__getattr__ = lazy_version(__name__, "TRITON_VERSION", lambda: __import__("triton").__version__)
 
 
 # ---------------------------------------------------------------------------
