@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
-import hashlib
 import pathlib
 from typing import Any
 
@@ -76,21 +74,17 @@ class CacheKeyPass(CustomGraphModulePass):
         return f"ext_codegen-{VERSION}-plugin{PLUGIN_VERSION}-{source_hash()}-{self.device}"
 
 
-@functools.cache
 def source_hash() -> str:
     """A hash of the package's Python sources and C headers (the native path's prelude).
 
     Part of the FX graph cache key, as Inductor's own key includes a hash of
     Inductor's sources: a graph compiled by an edited copy of this package
     (a template being adapted, say) is not served by the cache as if nothing
-    had changed.
+    had changed.  Computed (once) by the plugin's own hash, over the package's root.
     """
-    root = pathlib.Path(__file__).parent.parent
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".h")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    from ..triton_backend import compiler
+
+    return compiler.source_hash(pathlib.Path(__file__).parent.parent)
 
 
 @dataclasses.dataclass

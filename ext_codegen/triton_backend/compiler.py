@@ -33,14 +33,16 @@ PLUGIN_VERSION = "3"  # 3: the native entry point takes typed arguments (ext_cod
 
 
 @functools.lru_cache(maxsize=None)
-def sources_hash() -> str:
-    """A hash of the plugin's own sources, the native lowering and its C prelude included.
+def source_hash(root: pathlib.Path = pathlib.Path(__file__).parent) -> str:
+    """A hash of the Python sources and C headers under ``root``: by default the plugin's own, the
+    native lowering and its C prelude included.
 
     Part of the backend's hash, which is part of Triton's cache key: a kernel
     built (or handed to the interpreter) by an older or edited copy of the
     plugin is never served from Triton's cache as if nothing had changed.
+    ``ext_codegen.inductor.registration.source_hash`` hashes the whole
+    package with it, for Inductor's FX graph cache.
     """
-    root = pathlib.Path(__file__).parent
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".h")):
         digest.update(path.relative_to(root).as_posix().encode())
@@ -97,7 +99,7 @@ class InterpreterBackend(BaseBackend):
         super().__init__(target)
 
     def hash(self) -> str:
-        return f"ext_codegen-interpreter-{PLUGIN_VERSION}-{sources_hash()}-{self.TARGET}"
+        return f"ext_codegen-interpreter-{PLUGIN_VERSION}-{source_hash()}-{self.TARGET}"
 
     def parse_options(self, options: dict) -> InterpreterOptions:
         names = {f.name for f in dataclasses.fields(InterpreterOptions)}
