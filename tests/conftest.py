@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import ext_codegen
-from tests import helpers
+from ext_codegen.triton_backend.native import route
 from tests.helpers import seeded
 
 DEVICES = ("cpu", "cuda", "extdev")
@@ -62,8 +62,8 @@ def ext_cpu():
 
 @pytest.fixture
 def interpreted():
-    """Kernels run in Triton's interpreter during the test (``tests.helpers.interpreted``), not natively."""
-    with helpers.interpreted():
+    """Kernels run in Triton's interpreter during the test (``EXT_CODEGEN_NATIVE=0``), not natively."""
+    with route.interpreted():
         yield
 
 

@@ -172,18 +172,6 @@ def load_script(path):
     return module
 
 
-def interpreted():
-    """A context in which kernels run in Triton's interpreter (``EXT_CODEGEN_NATIVE=0``), not natively.
-
-    For the tests of the interpreter's own machinery (fast paths, replay,
-    widening) and for the interpreter's half of a native-vs-interpreter
-    comparison: the package's own :func:`ext_codegen.triton_backend.native.route.interpreted`.
-    """
-    from ext_codegen.triton_backend.native import route
-
-    return route.interpreted()
-
-
 def on_interpreter():
     """A context in which hand-written Triton kernels launch on this package's driver.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ext_codegen.triton_backend.native import route
-from tests.helpers import interpreted, on_interpreter
+from tests.helpers import on_interpreter
 
 
 def kernel_args(handle, names, values):
@@ -40,7 +40,7 @@ def native_vs_interpreter(kernel, grid, args: dict, constexprs: dict | None = No
     """Launch ``kernel[grid](**args, **constexprs)`` both ways; assert every tensor matches. Returns the handle."""
     constexprs = constexprs or {}
     native_args = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in args.items()}
-    with on_interpreter(), interpreted():
+    with on_interpreter(), route.interpreted():
         handle = kernel[grid](**args, **constexprs)
     compiled = route.compile_ttir(handle.asm["ttir"], enable_fp_fusion=handle.metadata.enable_fp_fusion)
     g = grid if isinstance(grid, tuple) else grid(constexprs)
